@@ -1,0 +1,3 @@
+from shipyard.cli.main import run
+
+run()

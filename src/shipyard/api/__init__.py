@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI). The only package that knows HTTP status codes."""

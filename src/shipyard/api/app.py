@@ -1,0 +1,59 @@
+"""The app factory. ``create_app()`` builds nothing at import time; the lifespan starts the
+runtime (log writer, models) and stops it after the last request."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from shipyard import __version__
+from shipyard.api.errors import install_error_handlers
+from shipyard.api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from shipyard.api.openapi import build_openapi
+from shipyard.api.routes import health, models, predict, predictions
+from shipyard.config import Settings, load_settings
+from shipyard.services.runtime import Runtime, build_runtime
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    """Build the API for ``settings`` (read from the environment when not given)."""
+    settings = settings or load_settings()
+    docs = settings.docs_are_enabled()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        active = runtime or build_runtime(settings)
+        app.state.runtime = active
+        await asyncio.to_thread(active.start)
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(active.stop)
+
+    app = FastAPI(
+        title="shipyard",
+        version=__version__,
+        description="Predictions from registered models; every answered record is logged.",
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if docs else None,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.serving.max_body_bytes)
+    app.add_middleware(RequestIdMiddleware)
+    for router in (health.router, predict.router, models.router, predictions.router):
+        app.include_router(router)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = build_openapi(app, app.state.runtime)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,90 @@
+"""One JSON error shape for every failure: ``{"error": "<Name>", "detail": "...", ...}``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shipyard.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    ShipyardError,
+    Unavailable,
+)
+from shipyard.schemas.errors import ErrorRead
+
+logger = logging.getLogger(__name__)
+
+# Most specific first: PayloadTooLarge is an InvalidInput with its own status.
+STATUS_BY_KIND: tuple[tuple[type[ShipyardError], int], ...] = (
+    (PayloadTooLarge, 413),
+    (NotFound, 404),
+    (Conflict, 409),
+    (InvalidInput, 422),
+    (Unavailable, 503),
+)
+RETRY_AFTER_SECONDS = "1"
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorRead, "description": kind.__doc__ or kind.__name__}
+    for kind, status in STATUS_BY_KIND
+}
+
+
+def status_of(error: ShipyardError) -> int:
+    for kind, status in STATUS_BY_KIND:
+        if isinstance(error, kind):
+            return status
+    return 500
+
+
+def error_response(status: int, name: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {"error": name, "detail": detail, **extra}
+    headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else None
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def _shipyard_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, ShipyardError)
+    return error_response(status_of(error), type(error).__name__, error.detail, **error.extra())
+
+
+async def _validation_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    problems = [
+        {"loc": [str(part) for part in item.get("loc", ())], "msg": str(item.get("msg", ""))}
+        for item in error.errors()
+    ]
+    first = problems[0] if problems else {"loc": [], "msg": "invalid request"}
+    detail = f"{'.'.join(first['loc'])}: {first['msg']}"
+    return error_response(422, "InvalidRequest", detail, errors=problems)
+
+
+async def _http_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    names = {404: "NotFound", 405: "MethodNotAllowed", 413: "PayloadTooLarge"}
+    response = error_response(
+        error.status_code, names.get(error.status_code, "HTTPError"), str(error.detail)
+    )
+    if error.headers:
+        response.headers.update(error.headers)
+    return response
+
+
+async def _unexpected(_request: Request, error: Exception) -> JSONResponse:
+    logger.exception("unhandled error", exc_info=error)
+    return error_response(500, "InternalError", "an unexpected error occurred; it was logged")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ShipyardError, _shipyard_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

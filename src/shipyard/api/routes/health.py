@@ -1,0 +1,66 @@
+"""Probes: liveness touches nothing; readiness checks the model and the database."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from shipyard.api.deps import RuntimeDep
+from shipyard.schemas.health import HealthRead, LivenessRead, ReadinessRead
+from shipyard.services.runtime import Runtime
+
+router = APIRouter(tags=["health"])
+
+
+def _readiness(runtime: Runtime, database_ok: bool) -> ReadinessRead:
+    models = {name: runtime.models.is_loaded(name) for name in runtime.models.names}
+    reasons = [
+        f"model {name} not loaded: {runtime.load_errors.get(name, 'loading')}"
+        for name, loaded in models.items()
+        if not loaded
+    ]
+    if not database_ok:
+        reasons.append("prediction log database unreachable")
+    elif runtime.schema_problem:
+        reasons.append(runtime.schema_problem)
+    return ReadinessRead(
+        status="ready" if not reasons else "not ready",
+        models=models,
+        database=database_ok,
+        reasons=reasons,
+    )
+
+
+@router.get("/livez", response_model=LivenessRead)
+async def get_liveness() -> LivenessRead:
+    """The process answers. Touches no dependency, so a database outage restarts nothing."""
+    return LivenessRead()
+
+
+@router.get("/readyz", response_model=ReadinessRead, responses={503: {"model": ReadinessRead}})
+async def get_readiness(runtime: RuntimeDep) -> JSONResponse:
+    """200 when every served model is loaded and the prediction log is reachable, else 503."""
+    readiness = _readiness(runtime, await asyncio.to_thread(runtime.database.ping))
+    status = 200 if readiness.status == "ready" else 503
+    return JSONResponse(readiness.model_dump(), status_code=status)
+
+
+@router.get("/health", response_model=HealthRead)
+async def get_health(runtime: RuntimeDep) -> HealthRead:
+    """A JSON summary for uptime monitors: status, model_loaded, version."""
+    database_ok = await asyncio.to_thread(runtime.database.ping)
+    loaded = runtime.models.loaded()
+    default = loaded.get(runtime.models.default)
+    versions = {name: served.version for name, served in loaded.items()}
+    return HealthRead(
+        status="ok" if database_ok and runtime.models.all_loaded() else "degraded",
+        model_loaded=default is not None,
+        model=runtime.models.default,
+        version=default.version if default else None,
+        versions=versions,
+        database=database_ok,
+        shipyard_version=runtime.version,
+        profile=runtime.settings.env,
+    )

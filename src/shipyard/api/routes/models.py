@@ -1,0 +1,68 @@
+"""What is registered and what is served."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter
+
+from shipyard.api.deps import RuntimeDep
+from shipyard.api.errors import ERROR_RESPONSES
+from shipyard.schemas.models import (
+    InputFieldRead,
+    ModelPage,
+    ModelRead,
+    ModelSummaryRead,
+    ModelVersionRead,
+)
+from shipyard.services import catalog
+
+router = APIRouter(prefix="/v1/models", tags=["models"])
+
+
+def _model_read(description: catalog.ModelDescription) -> ModelRead:
+    registered = description.registered
+    schema = description.input_schema
+    return ModelRead(
+        name=registered.name,
+        description=registered.description,
+        aliases=registered.aliases,
+        served_version=description.served_version,
+        input_schema=[
+            InputFieldRead(name=f.name, type=f.type.value, required=f.required)
+            for f in (schema.fields if schema else ())
+        ],
+        versions=[
+            ModelVersionRead(
+                version=v.version,
+                created_at=v.created_at,
+                aliases=list(v.aliases),
+                run_id=v.run_id,
+                metrics=v.metrics,
+            )
+            for v in registered.versions
+        ],
+    )
+
+
+@router.get("", response_model=ModelPage, responses=ERROR_RESPONSES)
+async def list_models(runtime: RuntimeDep) -> ModelPage:
+    """The models this server is configured to serve."""
+    descriptions = await asyncio.to_thread(catalog.describe_models, runtime)
+    return ModelPage(
+        items=[
+            ModelSummaryRead(
+                name=d.registered.name,
+                served_version=d.served_version,
+                aliases=d.registered.aliases,
+                latest_version=d.registered.versions[0].version if d.registered.versions else None,
+            )
+            for d in descriptions
+        ]
+    )
+
+
+@router.get("/{name}", response_model=ModelRead, responses=ERROR_RESPONSES)
+async def get_model(name: str, runtime: RuntimeDep) -> ModelRead:
+    """Versions, aliases, metrics and the input schema of one model."""
+    return _model_read(await asyncio.to_thread(catalog.describe_model, runtime, name))

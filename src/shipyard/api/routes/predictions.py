@@ -1,0 +1,97 @@
+"""The prediction log: list, read one, attach the true label."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from shipyard.api.deps import RuntimeDep
+from shipyard.api.errors import ERROR_RESPONSES
+from shipyard.domain.prediction import Feedback, LoggedPrediction, PredictionFilter
+from shipyard.schemas.predictions import (
+    FeedbackCreate,
+    FeedbackRead,
+    PredictionPage,
+    PredictionRead,
+)
+from shipyard.services import predictions as service
+
+router = APIRouter(prefix="/v1/predictions", tags=["predictions"])
+
+
+def _as_utc(moment: datetime | None) -> datetime | None:
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def _feedback_read(feedback: Feedback) -> FeedbackRead:
+    return FeedbackRead(
+        prediction_id=feedback.prediction_id, label=feedback.label, created_at=feedback.created_at
+    )
+
+
+def _prediction_read(logged: LoggedPrediction) -> PredictionRead:
+    entry = logged.entry
+    return PredictionRead(
+        id=entry.id,
+        created_at=entry.created_at,
+        model=entry.model_name,
+        version=entry.model_version,
+        inputs=dict(entry.inputs),
+        label=entry.label,
+        probabilities=entry.probabilities,
+        latency_ms=entry.latency_ms,
+        request_id=entry.request_id,
+        caller_id=entry.caller_id,
+        feedback=_feedback_read(logged.feedback) if logged.feedback else None,
+    )
+
+
+@router.get("", response_model=PredictionPage, responses=ERROR_RESPONSES)
+async def list_predictions(
+    runtime: RuntimeDep,
+    model: Annotated[str | None, Query(max_length=200)] = None,
+    version: Annotated[str | None, Query(max_length=50)] = None,
+    label: Annotated[str | None, Query(max_length=200)] = None,
+    since: Annotated[datetime | None, Query(description="created at or after (ISO 8601)")] = None,
+    until: Annotated[datetime | None, Query(description="created before (ISO 8601)")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> PredictionPage:
+    """Newest first. Follow ``next_cursor`` for older pages. Times without a zone are UTC."""
+    where = PredictionFilter(
+        model_name=model,
+        model_version=version,
+        label=label,
+        created_after=_as_utc(since),
+        created_before=_as_utc(until),
+    )
+    items, next_cursor = await asyncio.to_thread(
+        service.list_predictions, runtime.database, where, limit=limit, cursor=cursor
+    )
+    return PredictionPage(items=[_prediction_read(i) for i in items], next_cursor=next_cursor)
+
+
+@router.get("/{prediction_id}", response_model=PredictionRead, responses=ERROR_RESPONSES)
+async def get_prediction(prediction_id: uuid.UUID, runtime: RuntimeDep) -> PredictionRead:
+    """One logged prediction with its inputs, outputs and feedback."""
+    logged = await asyncio.to_thread(service.get_prediction, runtime.database, prediction_id)
+    return _prediction_read(logged)
+
+
+@router.post(
+    "/{prediction_id}/feedback", response_model=FeedbackRead, responses=ERROR_RESPONSES
+)
+async def create_feedback(
+    prediction_id: uuid.UUID, body: FeedbackCreate, runtime: RuntimeDep
+) -> FeedbackRead:
+    """Record the true label of a prediction (once; the same label again is accepted)."""
+    feedback = await asyncio.to_thread(
+        service.record_feedback, runtime.database, runtime.models, prediction_id, body.label
+    )
+    return _feedback_read(feedback)

@@ -1,0 +1,1 @@
+"""The ``shipyard`` command (Typer + Rich), one module per command group."""

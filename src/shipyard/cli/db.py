@@ -1,0 +1,34 @@
+"""``shipyard db``: the prediction log's schema."""
+
+from __future__ import annotations
+
+import typer
+
+from shipyard.cli.context import console, current_settings
+from shipyard.db import open_database, upgrade_database
+from shipyard.db.migrate import current_revision, head_revision
+
+app = typer.Typer(help="Manage the prediction log database.", no_args_is_help=True)
+
+
+@app.command("upgrade")
+def upgrade() -> None:
+    """Apply the migrations that ship with shipyard (safe to run again)."""
+    database = open_database(current_settings().resolved_database_url())
+    try:
+        upgrade_database(database)
+        console.print(f"[green]✓[/] {database.url} is at revision {current_revision(database)}")
+    finally:
+        database.dispose()
+
+
+@app.command("current")
+def current() -> None:
+    """Show the schema revision of the database and the newest one shipyard knows."""
+    database = open_database(current_settings().resolved_database_url())
+    try:
+        console.print(f"database: {database.url}")
+        console.print(f"current:  {current_revision(database) or 'empty'}")
+        console.print(f"head:     {head_revision()}")
+    finally:
+        database.dispose()

@@ -1,0 +1,68 @@
+"""Entry point: ``shipyard <command>``."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from shipyard import __version__
+from shipyard.cli import db, predict, serve, train
+from shipyard.cli.context import error_console
+from shipyard.errors import ShipyardError
+
+app = typer.Typer(
+    name="shipyard",
+    help="Take a trained model to production and keep it healthy there.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=True,
+)
+app.add_typer(db.app, name="db")
+app.command("train")(train.train)
+app.command("serve")(serve.serve)
+app.command("demo")(serve.demo)
+app.command("predict")(predict.predict)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"shipyard {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            help="Folder of the embedded default (SQLite log, MLflow store). "
+            "Same as SHIPYARD_DATA_DIR.",
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """shipyard: a typed prediction API, an audit log of every prediction, and the model life cycle."""
+    if data_dir is not None:
+        # Through the environment, so server worker processes read the same folder.
+        os.environ["SHIPYARD_DATA_DIR"] = str(data_dir)
+    logging.basicConfig(
+        level=os.environ.get("SHIPYARD_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def run() -> None:
+    """Console-script entry: shipyard's own errors become a message and exit code 1."""
+    try:
+        app()
+    except ShipyardError as error:
+        error_console.print(f"[bold red]error:[/] {error.detail}")
+        raise SystemExit(1) from None

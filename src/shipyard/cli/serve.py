@@ -1,0 +1,109 @@
+"""``shipyard serve`` and ``shipyard demo``."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from shipyard.cli.context import console, current_settings
+from shipyard.cli.train import run_training
+from shipyard.config import Settings
+from shipyard.db import open_database, upgrade_database
+from shipyard.errors import ModelNotFound, ModelVersionNotFound
+from shipyard.services.runtime import registry_for
+from shipyard.services.training import TrainingOptions
+from shipyard.training.datasets import EXAMPLES
+
+APP_FACTORY = "shipyard.api.app:create_app"
+
+
+def _port(option: int | None, settings: Settings) -> int:
+    """--port, then SHIPYARD_SERVER__PORT, then PORT (Heroku, Render, Spaces), then 8000."""
+    if option is not None:
+        return option
+    if "SHIPYARD_SERVER__PORT" not in os.environ and os.environ.get("PORT", "").isdigit():
+        return int(os.environ["PORT"])
+    return settings.server.port
+
+
+def _migrate(settings: Settings) -> None:
+    database = open_database(settings.resolved_database_url())
+    try:
+        upgrade_database(database)
+    finally:
+        database.dispose()
+
+
+def _run_server(host: str, port: int, workers: int) -> None:
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        timeout_graceful_shutdown=30,
+        log_level="info",
+    )
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000, or $PORT).")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
+    migrate: Annotated[bool, typer.Option(help="Apply database migrations first.")] = True,
+) -> None:
+    """Serve the @champion of each configured model over HTTP."""
+    settings = current_settings()
+    if migrate:
+        _migrate(settings)
+    _run_server(
+        host or settings.server.host,
+        _port(port, settings),
+        workers or settings.server.workers,
+    )
+
+
+def _curl_example(settings: Settings, host: str, port: int) -> str:
+    name = settings.serving.served_default()
+    record: dict[str, object] = {}
+    if name in EXAMPLES:
+        features, _ = EXAMPLES[name].load()
+        record = {k: (v.item() if hasattr(v, "item") else v) for k, v in features.iloc[0].items()}
+    shown_host = "localhost" if host in {"0.0.0.0", "127.0.0.1"} else host
+    body = shlex.quote(json.dumps(record))
+    return (
+        f"curl -s -X POST http://{shown_host}:{port}/v1/models/{name}/predict "
+        f"-H 'Content-Type: application/json' -d {body}"
+    )
+
+
+def demo(
+    host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000, or $PORT).")] = None,
+) -> None:
+    """Train the demo model if there is no champion yet, migrate, and serve it."""
+    settings = current_settings()
+    registry = registry_for(settings)
+    for name in settings.serving.models:
+        try:
+            version = registry.resolve(name, settings.serving.alias)
+            console.print(f"[green]✓[/] {name} @{settings.serving.alias} is version {version.version}")
+        except (ModelNotFound, ModelVersionNotFound):
+            if name not in EXAMPLES:
+                raise
+            console.print(f"No @{settings.serving.alias} for {name} yet: training the example.")
+            run_training(name, TrainingOptions(alias=settings.serving.alias))
+    _migrate(settings)
+    host = host or settings.server.host
+    chosen_port = _port(port, settings)
+    console.print(f"[green]✓[/] prediction log at {settings.resolved_database_url()}")
+    console.print(f"\nAPI docs: http://localhost:{chosen_port}/docs\nTry it:\n")
+    console.print(_curl_example(settings, host, chosen_port), soft_wrap=True)
+    console.print("\nThen list what was logged:")
+    console.print(f"curl -s http://localhost:{chosen_port}/v1/predictions?limit=5\n", soft_wrap=True)
+    _run_server(host, chosen_port, 1)

@@ -1,0 +1,64 @@
+"""``shipyard train``: train an example model, register it, promote it if it wins."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Annotated
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from shipyard.cli.context import console, current_settings
+from shipyard.services.runtime import registry_for
+from shipyard.services.training import TrainingOptions, TrainingReport, train_example
+from shipyard.training.datasets import EXAMPLES
+
+
+def _report_table(report: TrainingReport) -> Table:
+    table = Table(title=f"{report.model_name} v{report.version.version} ({report.algorithm})")
+    table.add_column("metric (holdout)")
+    table.add_column("candidate", justify="right")
+    table.add_column(f"champion v{report.champion_before}" if report.champion_before else "champion", justify="right")
+    champion = report.champion_metrics.as_dict() if report.champion_metrics else {}
+    for metric, value in report.metrics.as_dict().items():
+        before = champion.get(metric)
+        table.add_row(metric, f"{value:.4f}", f"{before:.4f}" if before is not None else "—")
+    return table
+
+
+def run_training(name: str, options: TrainingOptions) -> TrainingReport:
+    """Train with a live progress display; shared by ``train`` and ``demo``."""
+    registry = registry_for(current_settings())
+    with (
+        Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as progress,
+        warnings.catch_warnings(),
+    ):
+        warnings.simplefilter("ignore")  # MLflow's hints about integer columns and pip
+        task = progress.add_task("Starting", total=None)
+        report = train_example(
+            registry, name, options, progress=lambda step: progress.update(task, description=step)
+        )
+    for algorithm, auc in report.cv_auc.items():
+        console.print(f"cross-validated ROC AUC of {algorithm}: {auc:.4f}")
+    console.print(_report_table(report))
+    if report.promoted:
+        console.print(f"[green]✓[/] @{options.alias} -> version {report.version.version}")
+    else:
+        console.print(
+            f"[yellow]•[/] version {report.version.version} registered; @{options.alias} stays on "
+            f"version {report.champion_before} (it scores as well or better on the same holdout)"
+        )
+    return report
+
+
+def train(
+    example: Annotated[str, typer.Argument(help=f"Example to train: {', '.join(EXAMPLES)}.")],
+    algorithm: Annotated[
+        str, typer.Option(help="auto (pick by 5-fold CV ROC AUC), logistic or gradient_boosting.")
+    ] = "auto",
+    test_size: Annotated[float, typer.Option(min=0.05, max=0.5, help="Holdout share.")] = 0.25,
+    seed: Annotated[int, typer.Option(help="Seed of the split and the models.")] = 42,
+) -> None:
+    """Train an example model on real data, log it to MLflow and register a version."""
+    run_training(example, TrainingOptions(algorithm=algorithm, test_size=test_size, seed=seed))

@@ -1,0 +1,153 @@
+"""Settings: environment variables (``SHIPYARD_`` prefix), ``.env`` files and defaults.
+
+Precedence, highest first: arguments to ``Settings(...)``, environment variables,
+``.env.<profile>``, ``.env``, defaults. Nested groups use ``__``:
+``SHIPYARD_SERVING__MAX_ROWS_PER_REQUEST=500``. Nothing here runs at import time:
+entry points call :func:`load_settings`; tests build ``Settings(...)`` directly.
+``docs/configuration.md`` is generated from the field docstrings below.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Profile = Literal["dev", "prod"]
+
+
+class ServingSettings(BaseModel):
+    """How the API serves models."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+
+    models: list[str] = ["attrition"]
+    """Registered model names to serve; each is loaded from its ``@champion`` alias."""
+
+    default_model: str | None = None
+    """Model answered by the short ``POST /predict`` path (default: the first of ``models``)."""
+
+    alias: str = "champion"
+    """Registry alias that names the version to serve."""
+
+    max_body_bytes: int = Field(default=1_048_576, gt=0)
+    """Largest request body accepted, in bytes; larger bodies get 413 before being read."""
+
+    max_rows_per_request: int = Field(default=1_000, gt=0)
+    """Most records one prediction request may carry; more get 413."""
+
+    def served_default(self) -> str:
+        return self.default_model or self.models[0]
+
+
+class LogWriterSettings(BaseModel):
+    """The prediction log writer (group commit)."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+
+    max_batch_rows: int = Field(default=2_000, gt=0)
+    """Most rows committed in one transaction; waiting requests beyond it go in the next."""
+
+    max_pending_rows: int = Field(default=50_000, gt=0)
+    """Rows allowed to wait for a commit; past it requests get 503 instead of queueing."""
+
+
+class ServerSettings(BaseModel):
+    """The HTTP server started by ``shipyard serve`` and ``shipyard demo``."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+
+    host: str = "127.0.0.1"
+    """Interface to bind. Use 0.0.0.0 inside a container."""
+
+    port: int = Field(default=8000, ge=0, le=65535)
+    """TCP port (``PORT``, as Heroku, Render and Spaces set it, is honoured too)."""
+
+    workers: int = Field(default=1, ge=1)
+    """Worker processes (uvicorn's supervisor)."""
+
+
+class Settings(BaseSettings):
+    """Everything shipyard reads from its environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SHIPYARD_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+        populate_by_name=True,
+        use_attribute_docstrings=True,
+    )
+
+    env: Profile = "dev"
+    """Profile: ``dev`` (readable logs, docs open) or ``prod`` (stricter defaults)."""
+
+    data_dir: Path = Path(".shipyard")
+    """Folder of the embedded default: the SQLite prediction log, the MLflow store."""
+
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("SHIPYARD_DATABASE_URL", "DATABASE_URL")
+    )
+    """SQLAlchemy URL of the prediction log (``DATABASE_URL`` is honoured too).
+    Default: ``sqlite:///<data_dir>/shipyard.db``."""
+
+    mlflow_tracking_uri: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SHIPYARD_MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_URI"),
+    )
+    """MLflow tracking and registry URI (``MLFLOW_TRACKING_URI`` is honoured too).
+    Default: ``sqlite:///<data_dir>/mlflow.db`` with artifacts in ``<data_dir>/mlartifacts``."""
+
+    docs_enabled: bool | None = None
+    """Serve ``/docs`` and ``/openapi.json``. Default: on in ``dev``, off in ``prod``."""
+
+    log_level: str = "INFO"
+    """Level of shipyard's own log lines."""
+
+    serving: ServingSettings = ServingSettings()
+    log_writer: LogWriterSettings = LogWriterSettings()
+    server: ServerSettings = ServerSettings()
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_postgres_scheme(cls, value: str | None) -> str | None:
+        # Heroku and Render hand out postgres:// URLs; SQLAlchemy wants a driver name.
+        if value and value.startswith(("postgres://", "postgresql://")):
+            return "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.resolved_data_dir() / 'shipyard.db'}"
+
+    def resolved_tracking_uri(self) -> str:
+        if self.mlflow_tracking_uri:
+            return self.mlflow_tracking_uri
+        return f"sqlite:///{self.resolved_data_dir() / 'mlflow.db'}"
+
+    def artifact_root(self) -> Path:
+        return self.resolved_data_dir() / "mlartifacts"
+
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir.expanduser().resolve()
+
+    def docs_are_enabled(self) -> bool:
+        return self.docs_enabled if self.docs_enabled is not None else self.env == "dev"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings the way entry points do: ``.env``, then ``.env.<profile>``, then env vars.
+
+    The profile comes from ``SHIPYARD_ENV`` (or the ``overrides``), so a ``.env.prod`` file
+    only applies when the ``prod`` profile is chosen.
+    """
+    profile = str(overrides.get("env") or os.environ.get("SHIPYARD_ENV") or "dev")
+    env_files = (".env", f".env.{profile}")
+    return Settings(_env_file=env_files, **overrides)  # type: ignore[arg-type]
+
+
+__all__ = ["LogWriterSettings", "Profile", "ServerSettings", "ServingSettings", "Settings", "load_settings"]

@@ -1,0 +1,154 @@
+"""Queries over the prediction log. Callers own the transaction (``Database.session_scope``)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, tuple_
+from sqlalchemy.orm import Session
+
+from shipyard.db.tables import FeedbackRow, PredictionRow
+from shipyard.domain.prediction import Feedback, LoggedPrediction, PredictionEntry, PredictionFilter
+from shipyard.errors import FeedbackConflict, InvalidCursor, PredictionNotFound
+
+
+def entry_values(entry: PredictionEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "created_at": entry.created_at,
+        "model_name": entry.model_name,
+        "model_version": entry.model_version,
+        "inputs": dict(entry.inputs),
+        "label": entry.label,
+        "probabilities": entry.probabilities,
+        "latency_ms": entry.latency_ms,
+        "request_id": entry.request_id,
+        "caller_id": entry.caller_id,
+    }
+
+
+def insert_entries(connection: Connection, entries: Sequence[PredictionEntry]) -> None:
+    """Insert many rows as one multi-row statement (SQLAlchemy's insertmanyvalues)."""
+    if entries:
+        connection.execute(insert(PredictionRow), [entry_values(entry) for entry in entries])
+
+
+def _to_entry(row: PredictionRow) -> PredictionEntry:
+    return PredictionEntry(
+        id=row.id,
+        created_at=row.created_at,
+        model_name=row.model_name,
+        model_version=row.model_version,
+        inputs=row.inputs,
+        label=row.label,
+        probabilities=row.probabilities,
+        latency_ms=row.latency_ms,
+        request_id=row.request_id,
+        caller_id=row.caller_id,
+    )
+
+
+def _to_feedback(row: FeedbackRow | None) -> Feedback | None:
+    if row is None:
+        return None
+    return Feedback(
+        prediction_id=row.prediction_id,
+        label=row.label,
+        created_at=row.created_at,
+        caller_id=row.caller_id,
+    )
+
+
+def get_prediction(session: Session, prediction_id: uuid.UUID) -> LoggedPrediction:
+    found = session.execute(
+        select(PredictionRow, FeedbackRow)
+        .outerjoin(FeedbackRow, FeedbackRow.prediction_id == PredictionRow.id)
+        .where(PredictionRow.id == prediction_id)
+    ).first()
+    if found is None:
+        raise PredictionNotFound(str(prediction_id))
+    return LoggedPrediction(entry=_to_entry(found[0]), feedback=_to_feedback(found[1]))
+
+
+def encode_cursor(created_at: datetime, prediction_id: uuid.UUID) -> str:
+    raw = json.dumps([created_at.isoformat(), str(prediction_id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        created_at, prediction_id = json.loads(raw)
+        return datetime.fromisoformat(created_at), uuid.UUID(prediction_id)
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as error:
+        raise InvalidCursor() from error
+
+
+def page_predictions(
+    session: Session,
+    where: PredictionFilter,
+    *,
+    limit: int,
+    cursor: str | None = None,
+) -> tuple[list[LoggedPrediction], str | None]:
+    """Newest first, keyset-paginated on (created_at, id): stable while rows keep arriving."""
+    query = select(PredictionRow, FeedbackRow).outerjoin(
+        FeedbackRow, FeedbackRow.prediction_id == PredictionRow.id
+    )
+    if where.model_name is not None:
+        query = query.where(PredictionRow.model_name == where.model_name)
+    if where.model_version is not None:
+        query = query.where(PredictionRow.model_version == where.model_version)
+    if where.label is not None:
+        query = query.where(PredictionRow.label == where.label)
+    if where.created_after is not None:
+        query = query.where(PredictionRow.created_at >= where.created_after)
+    if where.created_before is not None:
+        query = query.where(PredictionRow.created_at < where.created_before)
+    if cursor is not None:
+        after = decode_cursor(cursor)
+        query = query.where(tuple_(PredictionRow.created_at, PredictionRow.id) < after)
+    query = query.order_by(PredictionRow.created_at.desc(), PredictionRow.id.desc())
+    rows = session.execute(query.limit(limit + 1)).all()
+    items = [LoggedPrediction(_to_entry(row[0]), _to_feedback(row[1])) for row in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last = items[-1].entry
+        next_cursor = encode_cursor(last.created_at, last.id)
+    return items, next_cursor
+
+
+def count_predictions(session: Session, model_name: str | None = None) -> int:
+    query = select(func.count()).select_from(PredictionRow)
+    if model_name is not None:
+        query = query.where(PredictionRow.model_name == model_name)
+    return int(session.execute(query).scalar_one())
+
+
+def record_feedback(session: Session, feedback: Feedback) -> Feedback:
+    """Store the true label once; the same label again is a no-op, a different one a conflict."""
+    if session.get(PredictionRow, feedback.prediction_id) is None:
+        raise PredictionNotFound(str(feedback.prediction_id))
+    existing = session.get(FeedbackRow, feedback.prediction_id)
+    if existing is not None:
+        if existing.label != feedback.label:
+            raise FeedbackConflict(str(feedback.prediction_id), existing.label, feedback.label)
+        stored = _to_feedback(existing)
+        assert stored is not None
+        return stored
+    session.add(
+        FeedbackRow(
+            prediction_id=feedback.prediction_id,
+            label=feedback.label,
+            created_at=feedback.created_at,
+            caller_id=feedback.caller_id,
+        )
+    )
+    session.flush()
+    return feedback

@@ -1,0 +1,74 @@
+"""Tables. Classes end in ``Row``; "model" in a name always means an ML model."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, String, TypeDecorator, Uuid
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+JsonDocument = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps stored in UTC and always read back timezone-aware, on SQLite too."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; shipyard stores UTC-aware timestamps only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class PredictionRow(Base):
+    """One predicted record: what came in, what the model said, who asked and when."""
+
+    __tablename__ = "predictions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    model_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    model_version: Mapped[str] = mapped_column(String(50), nullable=False)
+    inputs: Mapped[dict[str, Any]] = mapped_column(JsonDocument, nullable=False)
+    label: Mapped[str] = mapped_column(String(200), nullable=False)
+    probabilities: Mapped[dict[str, float]] = mapped_column(JsonDocument, nullable=False)
+    latency_ms: Mapped[float] = mapped_column(Float, nullable=False)
+    request_id: Mapped[str] = mapped_column(String(200), nullable=False)
+    caller_id: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+
+    __table_args__ = (
+        Index("ix_predictions_created_at_id", "created_at", "id"),
+        Index("ix_predictions_model_created_at", "model_name", "created_at"),
+        Index("ix_predictions_request_id", "request_id"),
+    )
+
+
+class FeedbackRow(Base):
+    """The true label of a prediction, at most one per prediction."""
+
+    __tablename__ = "feedback"
+
+    prediction_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("predictions.id", ondelete="CASCADE"), primary_key=True
+    )
+    label: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    caller_id: Mapped[str] = mapped_column(String(200), nullable=False, default="")

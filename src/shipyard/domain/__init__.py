@@ -1,0 +1,1 @@
+"""Plain types and rules of shipyard: no I/O, no frameworks."""

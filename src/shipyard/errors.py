@@ -1,0 +1,158 @@
+"""The one error tree of shipyard.
+
+Every error a user can see is a ``ShipyardError``. Four kinds say what went wrong; the
+API maps each kind to one HTTP status (only ``shipyard.api.errors`` knows HTTP), the CLI
+maps it to a message and an exit code::
+
+    ShipyardError
+    ├── NotFound            (404)  something named does not exist
+    │   ├── ModelNotFound
+    │   ├── ModelVersionNotFound
+    │   └── PredictionNotFound
+    ├── Conflict            (409)  the request contradicts what is stored
+    │   └── FeedbackConflict
+    ├── InvalidInput        (422)  the caller sent something wrong
+    │   ├── InvalidRecords         one message per bad field
+    │   ├── InvalidCursor
+    │   └── PayloadTooLarge (413)  body or batch over the configured limit
+    └── Unavailable         (503)  a dependency cannot answer right now
+        ├── ModelNotLoaded
+        ├── DatabaseUnavailable
+        └── RegistryUnavailable
+
+This module imports nothing from shipyard or any framework.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+class ShipyardError(Exception):
+    """Base class: ``detail`` is the sentence a user reads to fix the problem."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+    def extra(self) -> dict[str, Any]:
+        """Fields added to the JSON error body beside ``error`` and ``detail``."""
+        return {}
+
+
+class NotFound(ShipyardError):
+    """Something named in the request does not exist."""
+
+
+class Conflict(ShipyardError):
+    """The request contradicts what is already stored."""
+
+
+class InvalidInput(ShipyardError):
+    """The caller sent something that cannot be used as it is."""
+
+
+class Unavailable(ShipyardError):
+    """A dependency (database, registry, model) cannot answer right now; retry later."""
+
+
+class ModelNotFound(NotFound):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no model named {name!r} is served here")
+        self.name = name
+
+
+class ModelVersionNotFound(NotFound):
+    def __init__(self, name: str, reference: str) -> None:
+        super().__init__(f"model {name!r} has no version or alias {reference!r} in the registry")
+        self.name = name
+        self.reference = reference
+
+
+class PredictionNotFound(NotFound):
+    def __init__(self, prediction_id: str) -> None:
+        super().__init__(f"no prediction with id {prediction_id!r}")
+        self.prediction_id = prediction_id
+
+
+class FeedbackConflict(Conflict):
+    def __init__(self, prediction_id: str, recorded: str, sent: str) -> None:
+        super().__init__(
+            f"prediction {prediction_id!r} already has feedback {recorded!r}; "
+            f"it cannot be changed to {sent!r}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FieldProblem:
+    """One bad value: where it is (record index, field name) and what is wrong with it."""
+
+    location: tuple[str | int, ...]
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"loc": list(self.location), "msg": self.message}
+
+
+class InvalidRecords(InvalidInput):
+    """Records that do not match a model's input schema; one problem per bad field."""
+
+    def __init__(self, problems: Sequence[FieldProblem]) -> None:
+        count = len(problems)
+        first = problems[0] if problems else None
+        summary = (
+            f"{'.'.join(str(part) for part in first.location)}: {first.message}" if first else ""
+        )
+        more = f" (and {count - 1} more)" if count > 1 else ""
+        super().__init__(f"{count} invalid field(s): {summary}{more}")
+        self.problems = tuple(problems)
+
+    def extra(self) -> dict[str, Any]:
+        return {"errors": [problem.as_dict() for problem in self.problems]}
+
+
+class InvalidCursor(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__("the cursor is not one this API returned; start again without it")
+
+
+class PayloadTooLarge(InvalidInput):
+    """A body or a batch over the configured limit (HTTP 413)."""
+
+
+class ModelNotLoaded(Unavailable):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"model {name!r} is not loaded yet; retry once /readyz answers 200")
+        self.name = name
+
+
+class DatabaseUnavailable(Unavailable):
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"the prediction log database is unavailable: {reason}")
+
+
+class RegistryUnavailable(Unavailable):
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"the model registry is unavailable: {reason}")
+
+
+__all__ = [
+    "Conflict",
+    "DatabaseUnavailable",
+    "FeedbackConflict",
+    "FieldProblem",
+    "InvalidCursor",
+    "InvalidInput",
+    "InvalidRecords",
+    "ModelNotFound",
+    "ModelNotLoaded",
+    "ModelVersionNotFound",
+    "NotFound",
+    "PayloadTooLarge",
+    "PredictionNotFound",
+    "RegistryUnavailable",
+    "ShipyardError",
+    "Unavailable",
+]

@@ -1,0 +1,1 @@
+"""Statistics of data and predictions: reference profiles now, drift and quality later."""

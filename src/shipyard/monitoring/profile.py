@@ -1,0 +1,72 @@
+"""Build the reference profile of a training frame."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from shipyard.domain.profile import CategoricalProfile, NumericProfile, ReferenceProfile
+
+QUANTILE_LEVELS = (0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1.0)
+HISTOGRAM_BINS = 20
+SAMPLE_SIZE = 5_000
+
+
+def _numeric(values: pd.Series, seed: int) -> NumericProfile:
+    present = values.dropna().astype("float64")
+    array = present.to_numpy()
+    if array.size == 0:
+        array = np.zeros(0)
+    counts, edges = np.histogram(array, bins=HISTOGRAM_BINS) if array.size else ([], [])
+    sample = present
+    if len(present) > SAMPLE_SIZE:
+        sample = present.sample(SAMPLE_SIZE, random_state=seed)
+    return NumericProfile(
+        count=int(values.size),
+        missing=int(values.isna().sum()),
+        mean=float(array.mean()) if array.size else 0.0,
+        std=float(array.std(ddof=1)) if array.size > 1 else 0.0,
+        min=float(array.min()) if array.size else 0.0,
+        max=float(array.max()) if array.size else 0.0,
+        quantiles={
+            str(level): float(np.quantile(array, level)) if array.size else 0.0
+            for level in QUANTILE_LEVELS
+        },
+        histogram_edges=[float(edge) for edge in edges],
+        histogram_counts=[int(count) for count in counts],
+        sample=[float(v) for v in sample.to_numpy()],
+    )
+
+
+def _categorical(values: pd.Series) -> CategoricalProfile:
+    present = values.dropna().astype(str)
+    shares = present.value_counts(normalize=True)
+    return CategoricalProfile(
+        count=int(values.size),
+        missing=int(values.isna().sum()),
+        frequencies={str(k): float(v) for k, v in shares.items()},
+    )
+
+
+def build_reference_profile(
+    features: pd.DataFrame, target: pd.Series | None = None, *, seed: int = 0
+) -> ReferenceProfile:
+    """Quantiles, histogram and a value sample per numeric feature; shares per category."""
+    profiles: dict[str, NumericProfile | CategoricalProfile] = {}
+    for column in features.columns:
+        values = features[column]
+        is_numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(
+            values
+        )
+        profiles[str(column)] = _numeric(values, seed) if is_numeric else _categorical(values)
+    label_shares: dict[str, float] = {}
+    if target is not None:
+        label_shares = {
+            str(k): float(v) for k, v in target.astype(str).value_counts(normalize=True).items()
+        }
+    return ReferenceProfile(
+        rows=len(features),
+        features=profiles,
+        target=str(target.name) if target is not None and target.name is not None else None,
+        label_shares=label_shares,
+    )

@@ -1,0 +1,272 @@
+"""MLflow as the model registry: versions, aliases, metrics and the artifacts shipyard needs.
+
+mlflow is imported lazily (it costs seconds) and always through an explicit client bound to
+the configured tracking URI, so two registries in one process do not share global state.
+Only :meth:`ModelRegistry.log_training_run` uses MLflow's fluent API, which needs it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from shipyard.domain.model import ModelVersion, RegisteredModel
+from shipyard.domain.profile import ReferenceProfile
+from shipyard.domain.schema import FieldType, InputField, InputSchema
+from shipyard.errors import (
+    InvalidInput,
+    ModelNotFound,
+    ModelVersionNotFound,
+    RegistryUnavailable,
+    ShipyardError,
+)
+from shipyard.registry.skops_policy import load_trusted
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from mlflow import MlflowClient
+    from mlflow.entities.model_registry import ModelVersion as MlflowModelVersion
+
+PROFILE_ARTIFACT = "reference_profile.json"
+_MLFLOW_TYPES = {
+    "string": FieldType.STRING,
+    "long": FieldType.INTEGER,
+    "integer": FieldType.INTEGER,
+    "double": FieldType.NUMBER,
+    "float": FieldType.NUMBER,
+    "boolean": FieldType.BOOLEAN,
+}
+_fluent_lock = threading.Lock()
+
+
+class UnsupportedModel(InvalidInput):
+    """A registered version shipyard cannot serve safely (wrong flavour, format or schema)."""
+
+
+@dataclass(frozen=True)
+class LoadedArtifact:
+    """A version's estimator, ready to wrap in a predictor."""
+
+    version: ModelVersion
+    estimator: Any
+    input_schema: InputSchema
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    """Everything a training run logs beside the estimator."""
+
+    model_name: str
+    estimator: Any
+    input_example: pd.DataFrame
+    params: Mapping[str, Any]
+    metrics: Mapping[str, float]
+    profile: ReferenceProfile
+    skops_trusted_types: list[str]
+    tags: Mapping[str, str]
+
+
+def _import_mlflow() -> Any:
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    import mlflow
+
+    return mlflow
+
+
+def schema_from_signature(inputs: Any) -> InputSchema:
+    """Named, typed fields from an MLflow column-based input signature."""
+    fields = []
+    for column in inputs.inputs:
+        kind = _MLFLOW_TYPES.get(getattr(column.type, "name", str(column.type)))
+        if column.name is None or kind is None:
+            raise UnsupportedModel(
+                f"input {column.name!r} of type {column.type} cannot be served as a JSON field"
+            )
+        fields.append(InputField(name=column.name, type=kind, required=bool(column.required)))
+    return InputSchema(tuple(fields))
+
+
+class ModelRegistry:
+    """Reads and writes models in an MLflow tracking server or local SQLite store."""
+
+    def __init__(self, tracking_uri: str, artifact_root: Path | None = None) -> None:
+        self.tracking_uri = tracking_uri
+        self.artifact_root = artifact_root
+        self._client_instance: MlflowClient | None = None
+
+    def _client(self) -> MlflowClient:
+        if self._client_instance is None:
+            mlflow = _import_mlflow()
+            if self.tracking_uri.startswith("sqlite:///"):
+                Path(self.tracking_uri.removeprefix("sqlite:///")).parent.mkdir(
+                    parents=True, exist_ok=True
+                )
+            self._client_instance = mlflow.MlflowClient(
+                tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri
+            )
+        return self._client_instance
+
+    def _call(self, what: str, action: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run one registry call, turning MLflow's errors into shipyard's."""
+        mlflow = _import_mlflow()
+        try:
+            return action(*args, **kwargs)
+        except mlflow.exceptions.RestException as error:
+            if error.error_code == "RESOURCE_DOES_NOT_EXIST":
+                raise ModelNotFound(what) from error
+            raise RegistryUnavailable(str(error)) from error
+        except mlflow.exceptions.MlflowException as error:
+            if error.error_code in {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}:
+                raise ModelNotFound(what) from error
+            raise RegistryUnavailable(error.message) from error
+        except ShipyardError:
+            raise
+        except OSError as error:
+            raise RegistryUnavailable(str(error)) from error
+
+    def _version(self, raw: MlflowModelVersion, aliases: Mapping[str, str]) -> ModelVersion:
+        metrics: dict[str, float] = {}
+        if raw.run_id:
+            run = self._call(raw.name, self._client().get_run, raw.run_id)
+            metrics = dict(run.data.metrics)
+        version = str(raw.version)
+        return ModelVersion(
+            name=raw.name,
+            version=version,
+            created_at=datetime.fromtimestamp(raw.creation_timestamp / 1000, tz=UTC),
+            aliases=tuple(sorted(alias for alias, v in aliases.items() if v == version)),
+            run_id=raw.run_id,
+            metrics=metrics,
+        )
+
+    def _aliases(self, name: str) -> dict[str, str]:
+        model = self._call(name, self._client().get_registered_model, name)
+        return {alias: str(version) for alias, version in model.aliases.items()}
+
+    def get_model(self, name: str) -> RegisteredModel:
+        client = self._client()
+        model = self._call(name, client.get_registered_model, name)
+        aliases = {alias: str(version) for alias, version in model.aliases.items()}
+        raw_versions = self._call(name, client.search_model_versions, f"name = '{name}'")
+        versions = sorted(
+            (self._version(raw, aliases) for raw in raw_versions),
+            key=lambda v: int(v.version),
+            reverse=True,
+        )
+        return RegisteredModel(
+            name=name, aliases=aliases, versions=tuple(versions), description=model.description
+        )
+
+    def resolve(self, name: str, reference: str) -> ModelVersion:
+        """A version by number (``"3"``) or alias (``"champion"``)."""
+        client = self._client()
+        aliases = self._aliases(name)
+        number = reference if reference.isdigit() else aliases.get(reference)
+        if number is None:
+            raise ModelVersionNotFound(name, reference)
+        try:
+            raw = self._call(name, client.get_model_version, name, number)
+        except ModelNotFound as error:
+            raise ModelVersionNotFound(name, reference) from error
+        return self._version(raw, aliases)
+
+    def _artifact_dir(self, version: ModelVersion) -> Path:
+        mlflow = _import_mlflow()
+        uri = self._call(
+            version.name,
+            self._client().get_model_version_download_uri,
+            version.name,
+            version.version,
+        )
+        return Path(self._call(version.name, mlflow.artifacts.download_artifacts, uri))
+
+    def load(self, name: str, reference: str) -> LoadedArtifact:
+        """Download a version and load its estimator with the skops allow-list."""
+        mlflow = _import_mlflow()
+        version = self.resolve(name, reference)
+        directory = self._artifact_dir(version)
+        model_meta = mlflow.models.Model.load(str(directory / "MLmodel"))
+        flavor = model_meta.flavors.get("sklearn")
+        if flavor is None or flavor.get("serialization_format") != "skops":
+            raise UnsupportedModel(
+                f"{name} v{version.version} is not a skops-serialised scikit-learn model; "
+                "shipyard does not load pickles"
+            )
+        if model_meta.signature is None:
+            raise UnsupportedModel(f"{name} v{version.version} was logged without a signature")
+        schema = schema_from_signature(model_meta.signature.inputs)
+        estimator = load_trusted(directory / flavor["pickled_model"])
+        return LoadedArtifact(
+            version=ModelVersion(
+                name=version.name,
+                version=version.version,
+                created_at=version.created_at,
+                aliases=version.aliases,
+                run_id=version.run_id,
+                metrics=version.metrics,
+                input_schema=schema,
+            ),
+            estimator=estimator,
+            input_schema=schema,
+        )
+
+    def reference_profile(self, version: ModelVersion) -> ReferenceProfile | None:
+        if not version.run_id:
+            return None
+        mlflow = _import_mlflow()
+        try:
+            path = mlflow.artifacts.download_artifacts(
+                run_id=version.run_id, artifact_path=PROFILE_ARTIFACT, tracking_uri=self.tracking_uri
+            )
+        except mlflow.exceptions.MlflowException:
+            return None
+        return ReferenceProfile.model_validate_json(Path(path).read_text())
+
+    def set_alias(self, name: str, alias: str, version: str) -> None:
+        self._call(name, self._client().set_registered_model_alias, name, alias, version)
+
+    def _experiment_id(self, name: str) -> str:
+        client = self._client()
+        experiment = client.get_experiment_by_name(name)
+        if experiment is not None:
+            return str(experiment.experiment_id)
+        location = self.artifact_root.resolve().as_uri() if self.artifact_root else None
+        return str(client.create_experiment(name, artifact_location=location))
+
+    def log_training_run(self, run: TrainingRun) -> ModelVersion:
+        """Log estimator, signature, example, metrics and profile; register a new version."""
+        mlflow = _import_mlflow()
+        from mlflow.models import infer_signature
+
+        experiment_id = self._call(run.model_name, self._experiment_id, run.model_name)
+        example = run.input_example
+        signature = infer_signature(example, run.estimator.predict_proba(example))
+        with _fluent_lock:
+            mlflow.set_tracking_uri(self.tracking_uri)
+            mlflow.set_registry_uri(self.tracking_uri)
+            with mlflow.start_run(experiment_id=experiment_id, tags=dict(run.tags)):
+                mlflow.log_params(dict(run.params))
+                mlflow.log_metrics(dict(run.metrics))
+                with tempfile.TemporaryDirectory() as scratch:
+                    profile_path = Path(scratch) / PROFILE_ARTIFACT
+                    profile_path.write_text(run.profile.model_dump_json())
+                    mlflow.log_artifact(str(profile_path))
+                    mlflow.log_text(json.dumps(dict(run.params), indent=2), "params.json")
+                info = mlflow.sklearn.log_model(
+                    run.estimator,
+                    name="model",
+                    signature=signature,
+                    input_example=example,
+                    registered_model_name=run.model_name,
+                    serialization_format="skops",
+                    skops_trusted_types=run.skops_trusted_types,
+                    pyfunc_predict_fn="predict_proba",
+                )
+        return self.resolve(run.model_name, str(info.registered_model_version))

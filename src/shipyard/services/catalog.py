@@ -1,0 +1,40 @@
+"""What the registry knows about the served models, with what this process serves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shipyard.domain.model import RegisteredModel
+from shipyard.domain.schema import InputSchema
+from shipyard.errors import ModelNotFound
+from shipyard.services.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class ModelDescription:
+    registered: RegisteredModel
+    served_version: str | None
+    input_schema: InputSchema | None
+
+
+def describe_model(runtime: Runtime, name: str) -> ModelDescription:
+    if name not in runtime.models.names:
+        raise ModelNotFound(name)
+    served = runtime.models.loaded().get(name)
+    return ModelDescription(
+        registered=runtime.registry.get_model(name),
+        served_version=served.version if served else None,
+        input_schema=served.input_schema if served else None,
+    )
+
+
+def describe_models(runtime: Runtime) -> list[ModelDescription]:
+    """Every configured model, registered or not yet."""
+    descriptions = []
+    for name in runtime.models.names:
+        try:
+            descriptions.append(describe_model(runtime, name))
+        except ModelNotFound:
+            empty = RegisteredModel(name=name, aliases={}, versions=())
+            descriptions.append(ModelDescription(empty, None, None))
+    return descriptions

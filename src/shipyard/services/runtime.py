@@ -1,0 +1,76 @@
+"""What one server process holds: settings, database, log writer, registry, served models."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from shipyard import __version__
+from shipyard.config import Settings
+from shipyard.db import Database, open_database, schema_problem, upgrade_database
+from shipyard.db.writer import PredictionLogWriter
+from shipyard.errors import ShipyardError
+from shipyard.registry import ModelRegistry
+from shipyard.serving.models import ServedModels
+from shipyard.services.loading import load_served_model
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    database: Database
+    writer: PredictionLogWriter
+    registry: ModelRegistry
+    models: ServedModels
+    load_errors: dict[str, str] = field(default_factory=dict)
+    schema_problem: str | None = None
+    version: str = __version__
+
+    def load_models(self) -> None:
+        """Load every configured model's serving alias; remember why one failed."""
+        for name in self.models.names:
+            try:
+                self.models.put(load_served_model(self.registry, name, self.settings.serving))
+                self.load_errors.pop(name, None)
+            except ShipyardError as error:
+                logger.error("model %s not loaded: %s", name, error.detail)
+                self.load_errors[name] = error.detail
+
+    def start(self, *, migrate: bool = False) -> None:
+        """Start the log writer and load the models. Migrations are the deployer's step
+        (``shipyard db upgrade``, run by ``serve`` and ``demo``), never one per worker."""
+        if migrate:
+            upgrade_database(self.database)
+        self.schema_problem = schema_problem(self.database)
+        if self.schema_problem:
+            logger.error("%s", self.schema_problem)
+        self.writer.start()
+        self.load_models()
+
+    def stop(self) -> None:
+        self.writer.stop()
+        self.database.dispose()
+
+
+def registry_for(settings: Settings) -> ModelRegistry:
+    return ModelRegistry(settings.resolved_tracking_uri(), settings.artifact_root())
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    """Build (but do not start) the process's resources from settings."""
+    database = open_database(settings.resolved_database_url())
+    writer = PredictionLogWriter(
+        database,
+        max_batch_rows=settings.log_writer.max_batch_rows,
+        max_pending_rows=settings.log_writer.max_pending_rows,
+    )
+    serving = settings.serving
+    return Runtime(
+        settings=settings,
+        database=database,
+        writer=writer,
+        registry=registry_for(settings),
+        models=ServedModels(list(serving.models), serving.served_default()),
+    )

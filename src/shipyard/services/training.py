@@ -1,0 +1,133 @@
+"""Train an example model, log it, register it, and promote it only if it wins.
+
+The candidate and the current champion are scored on the same stratified holdout (same
+data, same seed); ``@champion`` moves only when the candidate's ROC AUC is higher (the
+first version always).
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import sklearn
+
+from shipyard.domain.model import ClassificationMetrics, ModelVersion
+from shipyard.errors import ModelNotFound, ModelVersionNotFound
+from shipyard.monitoring.profile import build_reference_profile
+from shipyard.registry import ModelRegistry, TrainingRun
+from shipyard.registry.skops_policy import untrusted_types_of
+from shipyard.training.candidates import CANDIDATES, candidate_names
+from shipyard.training.datasets import example
+from shipyard.training.evaluation import cross_validated_auc, holdout_metrics, stratified_split
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class TrainingOptions:
+    algorithm: str = "auto"
+    test_size: float = 0.25
+    seed: int = 42
+    alias: str = "champion"
+
+
+@dataclass(frozen=True)
+class TrainingReport:
+    model_name: str
+    algorithm: str
+    cv_auc: dict[str, float]
+    metrics: ClassificationMetrics
+    version: ModelVersion
+    champion_before: str | None
+    champion_metrics: ClassificationMetrics | None
+    promoted: bool
+    train_rows: int
+    test_rows: int
+
+
+def _current_champion(registry: ModelRegistry, name: str, alias: str) -> Any | None:
+    try:
+        return registry.load(name, alias)
+    except (ModelNotFound, ModelVersionNotFound):
+        return None
+
+
+def train_example(
+    registry: ModelRegistry,
+    name: str,
+    options: TrainingOptions,
+    progress: Progress = lambda _step: None,
+) -> TrainingReport:
+    dataset = example(name)
+    progress(f"Loading {dataset.description}")
+    features, target = dataset.load()
+    split = stratified_split(features, target, test_size=options.test_size, seed=options.seed)
+    positive = dataset.positive_label
+
+    cv_auc: dict[str, float] = {}
+    for algorithm in candidate_names(options.algorithm):
+        progress(f"Cross-validating {algorithm} (5 folds)")
+        pipeline = CANDIDATES[algorithm](split.train_features, options.seed)
+        cv_auc[algorithm] = cross_validated_auc(
+            pipeline, split.train_features, split.train_target, positive=positive, seed=options.seed
+        )
+    chosen = max(cv_auc, key=lambda algorithm: cv_auc[algorithm])
+
+    progress(f"Fitting {chosen} on {len(split.train_features)} rows")
+    estimator = CANDIDATES[chosen](split.train_features, options.seed)
+    estimator.fit(split.train_features, split.train_target)
+    metrics = holdout_metrics(estimator, split.test_features, split.test_target, positive=positive)
+
+    progress("Scoring the current champion on the same holdout")
+    champion = _current_champion(registry, name, options.alias)
+    champion_metrics = None
+    if champion is not None:
+        champion_metrics = holdout_metrics(
+            champion.estimator, split.test_features, split.test_target, positive=positive
+        )
+
+    progress("Logging the run, the model and its reference profile to MLflow")
+    version = registry.log_training_run(
+        TrainingRun(
+            model_name=name,
+            estimator=estimator,
+            input_example=split.train_features.head(3),
+            params={
+                "algorithm": chosen,
+                "test_size": options.test_size,
+                "seed": options.seed,
+                "train_rows": len(split.train_features),
+                "test_rows": len(split.test_features),
+            },
+            metrics={**metrics.as_dict(), **{f"cv_roc_auc_{k}": v for k, v in cv_auc.items()}},
+            profile=build_reference_profile(
+                split.train_features, split.train_target, seed=options.seed
+            ),
+            skops_trusted_types=untrusted_types_of(estimator),
+            tags={
+                "shipyard.example": name,
+                "shipyard.algorithm": chosen,
+                "sklearn_version": sklearn.__version__,
+                "python_version": platform.python_version(),
+            },
+        )
+    )
+    promoted = champion_metrics is None or metrics.roc_auc > champion_metrics.roc_auc
+    if promoted:
+        progress(f"Moving @{options.alias} to version {version.version}")
+        registry.set_alias(name, options.alias, version.version)
+    return TrainingReport(
+        model_name=name,
+        algorithm=chosen,
+        cv_auc=cv_auc,
+        metrics=metrics,
+        version=version,
+        champion_before=champion.version.version if champion else None,
+        champion_metrics=champion_metrics,
+        promoted=promoted,
+        train_rows=len(split.train_features),
+        test_rows=len(split.test_features),
+    )

@@ -1,0 +1,108 @@
+"""Turn a request body into records a model can score, or say exactly what is wrong.
+
+The validator is a pydantic model built from the model's input schema: named, typed,
+strict fields (no string-to-number coercion), finite numbers only, unknown fields refused.
+Its JSON schema is what OpenAPI shows for the model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pydantic_core
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+from shipyard.domain.schema import FieldType, InputSchema
+from shipyard.errors import FieldProblem, InvalidInput, InvalidRecords, PayloadTooLarge
+
+_PYTHON_TYPES: dict[FieldType, Any] = {
+    FieldType.STRING: str,
+    FieldType.INTEGER: int,
+    # Strict floats still take JSON integers; NaN and infinities are refused per field.
+    FieldType.NUMBER: float,
+    FieldType.BOOLEAN: bool,
+}
+
+
+class BadBody(InvalidInput):
+    """The body is not a JSON object or array of objects."""
+
+
+class TooManyRows(PayloadTooLarge):
+    def __init__(self, rows: int, limit: int) -> None:
+        super().__init__(f"{rows} records in one request; the limit is {limit}. Split the batch.")
+
+
+def _record_model(model_name: str, schema: InputSchema) -> type[BaseModel]:
+    fields: dict[str, Any] = {}
+    for field in schema.fields:
+        python_type = _PYTHON_TYPES[field.type]
+        options: dict[str, Any] = {"strict": True}
+        if field.type is FieldType.NUMBER:
+            options["allow_inf_nan"] = False
+        if field.required:
+            fields[field.name] = (python_type, Field(**options))
+        else:
+            fields[field.name] = (python_type | None, Field(default=None, **options))
+    title = "".join(part.capitalize() for part in model_name.replace("-", "_").split("_"))
+    return create_model(  # type: ignore[call-overload,no-any-return]
+        f"{title}Record",
+        __config__=ConfigDict(extra="forbid"),
+        **fields,
+    )
+
+
+def _problem(error: Any, offset: tuple[str | int, ...]) -> FieldProblem:
+    location = offset + tuple(error["loc"])
+    message = str(error["msg"])
+    if error["type"] == "extra_forbidden":
+        message = "unknown field; the model's input schema does not have it"
+    elif error["type"] == "missing":
+        message = "field required"
+    return FieldProblem(location=location, message=message)
+
+
+class RecordValidator:
+    """Validates one record or a list of records for one model."""
+
+    def __init__(self, model_name: str, schema: InputSchema, *, max_rows: int) -> None:
+        self.schema = schema
+        self.max_rows = max_rows
+        self.record_model = _record_model(model_name, schema)
+
+    def json_schema(self) -> dict[str, Any]:
+        return self.record_model.model_json_schema()
+
+    def parse(self, body: bytes) -> list[dict[str, Any]]:
+        """Records from a JSON body: ``{...}`` or ``[{...}, ...]``."""
+        try:
+            document = pydantic_core.from_json(body, allow_inf_nan=True)
+        except ValueError as error:
+            raise BadBody(f"the body is not valid JSON: {error}") from None
+        if isinstance(document, dict):
+            return [self._validate(document, ())]
+        if not isinstance(document, list):
+            raise BadBody("send one record as a JSON object, or a JSON array of records")
+        if not document:
+            raise BadBody("the array of records is empty; send at least one record")
+        if len(document) > self.max_rows:
+            raise TooManyRows(len(document), self.max_rows)
+        records: list[dict[str, Any]] = []
+        problems: list[FieldProblem] = []
+        for index, item in enumerate(document):
+            try:
+                records.append(self._validate(item, (index,)))
+            except InvalidRecords as invalid:
+                problems.extend(invalid.problems)
+        if problems:
+            raise InvalidRecords(problems)
+        return records
+
+    def _validate(self, item: Any, offset: tuple[str | int, ...]) -> dict[str, Any]:
+        if not isinstance(item, dict):
+            raise InvalidRecords([FieldProblem(offset, "a record must be a JSON object")])
+        try:
+            record = self.record_model.model_validate(item)
+        except ValidationError as error:
+            raise InvalidRecords([_problem(e, offset) for e in error.errors()]) from None
+        return record.model_dump()
