@@ -150,4 +150,47 @@ def load_settings(**overrides: object) -> Settings:
     return Settings(_env_file=env_files, **overrides)  # type: ignore[arg-type]
 
 
-__all__ = ["LogWriterSettings", "Profile", "ServerSettings", "ServingSettings", "Settings", "load_settings"]
+__all__ = [
+    "LogWriterSettings",
+    "Profile",
+    "ServerSettings",
+    "ServingSettings",
+    "Settings",
+    "load_settings",
+]
+
+
+def _env_name(prefix: str, name: str, field_info: object) -> str:
+    alias = getattr(field_info, "validation_alias", None)
+    choices = getattr(alias, "choices", None)
+    if choices:
+        return " / ".join(f"`{choice}`" for choice in choices)
+    return f"`{prefix}{name.upper()}`"
+
+
+def _default_text(field_info: object) -> str:
+    default = getattr(field_info, "default", None)
+    if isinstance(default, BaseModel) or default is None:
+        return "—" if default is None else ""
+    return f"`{default}`"
+
+
+def render_settings_reference() -> str:
+    """The Markdown tables of ``docs/configuration.md``, from the field docstrings."""
+    lines = ["| variable | default | meaning |", "|---|---|---|"]
+    groups: list[tuple[str, type[BaseModel]]] = []
+    for name, info in Settings.model_fields.items():
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            groups.append((name, annotation))
+            continue
+        doc = " ".join((info.description or "").split()).replace("``", "`")
+        lines.append(f"| {_env_name('SHIPYARD_', name, info)} | {_default_text(info)} | {doc} |")
+    for group, model in groups:
+        lines += ["", f"### `{group}`", "", (model.__doc__ or "").strip(), ""]
+        lines += ["| variable | default | meaning |", "|---|---|---|"]
+        for name, info in model.model_fields.items():
+            doc = " ".join((info.description or "").split()).replace("``", "`")
+            env = _env_name(f"SHIPYARD_{group.upper()}__", name, info)
+            lines.append(f"| {env} | {_default_text(info)} | {doc} |")
+    return "\n".join(lines) + "\n"

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+import typer
 from rich.console import Console
 
 from shipyard.config import Settings, load_settings
+from shipyard.errors import ShipyardError
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 console = Console(highlight=False)
 error_console = Console(stderr=True, highlight=False)
@@ -13,3 +22,17 @@ error_console = Console(stderr=True, highlight=False)
 def current_settings() -> Settings:
     """Settings from the environment and ``.env`` files (read when a command runs)."""
     return load_settings()
+
+
+def reporting_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """shipyard's own errors become one red line and exit code 1, not a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except ShipyardError as error:
+            error_console.print(f"[bold red]error:[/] {error.detail}")
+            raise typer.Exit(1) from None
+
+    return wrapper

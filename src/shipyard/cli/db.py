@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from shipyard.cli.context import console, current_settings
+from shipyard.cli.context import console, current_settings, reporting_errors
 from shipyard.db import open_database, upgrade_database
 from shipyard.db.migrate import current_revision, head_revision
 
@@ -12,6 +12,7 @@ app = typer.Typer(help="Manage the prediction log database.", no_args_is_help=Tr
 
 
 @app.command("upgrade")
+@reporting_errors
 def upgrade() -> None:
     """Apply the migrations that ship with shipyard (safe to run again)."""
     database = open_database(current_settings().resolved_database_url())
@@ -23,6 +24,7 @@ def upgrade() -> None:
 
 
 @app.command("current")
+@reporting_errors
 def current() -> None:
     """Show the schema revision of the database and the newest one shipyard knows."""
     database = open_database(current_settings().resolved_database_url())

@@ -11,8 +11,7 @@ import typer
 
 from shipyard import __version__
 from shipyard.cli import db, predict, serve, train
-from shipyard.cli.context import error_console
-from shipyard.errors import ShipyardError
+from shipyard.cli.context import reporting_errors
 
 app = typer.Typer(
     name="shipyard",
@@ -22,10 +21,10 @@ app = typer.Typer(
     add_completion=True,
 )
 app.add_typer(db.app, name="db")
-app.command("train")(train.train)
-app.command("serve")(serve.serve)
-app.command("demo")(serve.demo)
-app.command("predict")(predict.predict)
+app.command("train")(reporting_errors(train.train))
+app.command("serve")(reporting_errors(serve.serve))
+app.command("demo")(reporting_errors(serve.demo))
+app.command("predict")(reporting_errors(predict.predict))
 
 
 def _show_version(value: bool) -> None:
@@ -49,7 +48,7 @@ def main(
         typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version."),
     ] = False,
 ) -> None:
-    """shipyard: a typed prediction API, an audit log of every prediction, and the model life cycle."""
+    """shipyard: a typed prediction API, an audit log of every prediction, the model life cycle."""
     if data_dir is not None:
         # Through the environment, so server worker processes read the same folder.
         os.environ["SHIPYARD_DATA_DIR"] = str(data_dir)
@@ -60,9 +59,5 @@ def main(
 
 
 def run() -> None:
-    """Console-script entry: shipyard's own errors become a message and exit code 1."""
-    try:
-        app()
-    except ShipyardError as error:
-        error_console.print(f"[bold red]error:[/] {error.detail}")
-        raise SystemExit(1) from None
+    """Console-script entry point."""
+    app()

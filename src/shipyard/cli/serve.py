@@ -92,7 +92,9 @@ def demo(
     for name in settings.serving.models:
         try:
             version = registry.resolve(name, settings.serving.alias)
-            console.print(f"[green]✓[/] {name} @{settings.serving.alias} is version {version.version}")
+            console.print(
+                f"[green]✓[/] {name} @{settings.serving.alias} is version {version.version}"
+            )
         except (ModelNotFound, ModelVersionNotFound):
             if name not in EXAMPLES:
                 raise
@@ -105,5 +107,7 @@ def demo(
     console.print(f"\nAPI docs: http://localhost:{chosen_port}/docs\nTry it:\n")
     console.print(_curl_example(settings, host, chosen_port), soft_wrap=True)
     console.print("\nThen list what was logged:")
-    console.print(f"curl -s http://localhost:{chosen_port}/v1/predictions?limit=5\n", soft_wrap=True)
+    console.print(
+        f"curl -s http://localhost:{chosen_port}/v1/predictions?limit=5\n", soft_wrap=True
+    )
     _run_server(host, chosen_port, 1)

@@ -19,7 +19,10 @@ def _report_table(report: TrainingReport) -> Table:
     table = Table(title=f"{report.model_name} v{report.version.version} ({report.algorithm})")
     table.add_column("metric (holdout)")
     table.add_column("candidate", justify="right")
-    table.add_column(f"champion v{report.champion_before}" if report.champion_before else "champion", justify="right")
+    table.add_column(
+        f"champion v{report.champion_before}" if report.champion_before else "champion",
+        justify="right",
+    )
     champion = report.champion_metrics.as_dict() if report.champion_metrics else {}
     for metric, value in report.metrics.as_dict().items():
         before = champion.get(metric)
@@ -31,7 +34,9 @@ def run_training(name: str, options: TrainingOptions) -> TrainingReport:
     """Train with a live progress display; shared by ``train`` and ``demo``."""
     registry = registry_for(current_settings())
     with (
-        Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as progress,
+        Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
+        ) as progress,
         warnings.catch_warnings(),
     ):
         warnings.simplefilter("ignore")  # MLflow's hints about integer columns and pip

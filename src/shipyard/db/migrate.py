@@ -53,5 +53,6 @@ def schema_problem(database: Database) -> str | None:
         return f"cannot read the schema version: {type(error).__name__}"
     head = head_revision()
     if current != head:
-        return f"database schema is at {current or 'nothing'}, expected {head}: run `shipyard db upgrade`"
+        found = current or "nothing"
+        return f"database schema is at {found}, expected {head}: run `shipyard db upgrade`"
     return None

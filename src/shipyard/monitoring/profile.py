@@ -16,22 +16,30 @@ def _numeric(values: pd.Series, seed: int) -> NumericProfile:
     present = values.dropna().astype("float64")
     array = present.to_numpy()
     if array.size == 0:
-        array = np.zeros(0)
-    counts, edges = np.histogram(array, bins=HISTOGRAM_BINS) if array.size else ([], [])
-    sample = present
-    if len(present) > SAMPLE_SIZE:
-        sample = present.sample(SAMPLE_SIZE, random_state=seed)
+        return NumericProfile(
+            count=int(values.size),
+            missing=int(values.isna().sum()),
+            mean=0.0,
+            std=0.0,
+            min=0.0,
+            max=0.0,
+            quantiles={},
+            histogram_edges=[],
+            histogram_counts=[],
+            sample=[],
+        )
+    counts, edges = np.histogram(array, bins=HISTOGRAM_BINS)
+    sample = (
+        present.sample(SAMPLE_SIZE, random_state=seed) if len(present) > SAMPLE_SIZE else present
+    )
     return NumericProfile(
         count=int(values.size),
         missing=int(values.isna().sum()),
-        mean=float(array.mean()) if array.size else 0.0,
+        mean=float(array.mean()),
         std=float(array.std(ddof=1)) if array.size > 1 else 0.0,
-        min=float(array.min()) if array.size else 0.0,
-        max=float(array.max()) if array.size else 0.0,
-        quantiles={
-            str(level): float(np.quantile(array, level)) if array.size else 0.0
-            for level in QUANTILE_LEVELS
-        },
+        min=float(array.min()),
+        max=float(array.max()),
+        quantiles={str(level): float(np.quantile(array, level)) for level in QUANTILE_LEVELS},
         histogram_edges=[float(edge) for edge in edges],
         histogram_counts=[int(count) for count in counts],
         sample=[float(v) for v in sample.to_numpy()],

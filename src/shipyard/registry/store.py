@@ -57,6 +57,7 @@ class LoadedArtifact:
     version: ModelVersion
     estimator: Any
     input_schema: InputSchema
+    input_example: list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,17 @@ def schema_from_signature(inputs: Any) -> InputSchema:
             )
         fields.append(InputField(name=column.name, type=kind, required=bool(column.required)))
     return InputSchema(tuple(fields))
+
+
+def _read_input_example(path: Path) -> list[dict[str, Any]]:
+    """Records of the logged input example (pandas ``split`` orient), or none."""
+    if not path.exists():
+        return []
+    document = json.loads(path.read_text())
+    if not isinstance(document, dict) or "columns" not in document:
+        return []
+    columns = document["columns"]
+    return [dict(zip(columns, row, strict=True)) for row in document.get("data", [])]
 
 
 class ModelRegistry:
@@ -203,6 +215,7 @@ class ModelRegistry:
             raise UnsupportedModel(f"{name} v{version.version} was logged without a signature")
         schema = schema_from_signature(model_meta.signature.inputs)
         estimator = load_trusted(directory / flavor["pickled_model"])
+        example = _read_input_example(directory / "input_example.json")
         return LoadedArtifact(
             version=ModelVersion(
                 name=version.name,
@@ -215,6 +228,7 @@ class ModelRegistry:
             ),
             estimator=estimator,
             input_schema=schema,
+            input_example=example,
         )
 
     def reference_profile(self, version: ModelVersion) -> ReferenceProfile | None:
@@ -223,7 +237,9 @@ class ModelRegistry:
         mlflow = _import_mlflow()
         try:
             path = mlflow.artifacts.download_artifacts(
-                run_id=version.run_id, artifact_path=PROFILE_ARTIFACT, tracking_uri=self.tracking_uri
+                run_id=version.run_id,
+                artifact_path=PROFILE_ARTIFACT,
+                tracking_uri=self.tracking_uri,
             )
         except mlflow.exceptions.MlflowException:
             return None

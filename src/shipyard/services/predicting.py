@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 
 from shipyard.domain.ids import new_id
 from shipyard.domain.prediction import PredictionEntry, Score
+from shipyard.services.runtime import Runtime
 from shipyard.serving.models import ServedModel
 from shipyard.serving.predictor import predict_records
-from shipyard.services.runtime import Runtime
 
 
 @dataclass(frozen=True)

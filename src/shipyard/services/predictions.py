@@ -26,7 +26,9 @@ def get_prediction(database: Database, prediction_id: uuid.UUID) -> LoggedPredic
 
 class UnknownLabel(InvalidInput):
     def __init__(self, label: str, classes: tuple[str, ...]) -> None:
-        super().__init__(f"label {label!r} is not a class of this model; use one of: {', '.join(classes)}")
+        super().__init__(
+            f"label {label!r} is not a class of this model; use one of: {', '.join(classes)}"
+        )
 
 
 def record_feedback(

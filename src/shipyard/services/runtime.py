@@ -11,8 +11,8 @@ from shipyard.db import Database, open_database, schema_problem, upgrade_databas
 from shipyard.db.writer import PredictionLogWriter
 from shipyard.errors import ShipyardError
 from shipyard.registry import ModelRegistry
-from shipyard.serving.models import ServedModels
 from shipyard.services.loading import load_served_model
+from shipyard.serving.models import ServedModels
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +48,12 @@ class Runtime:
             logger.error("%s", self.schema_problem)
         self.writer.start()
         self.load_models()
+
+    def refresh_schema_problem(self) -> str | None:
+        """Check the schema again while it is known to be behind (someone may have migrated)."""
+        if self.schema_problem:
+            self.schema_problem = schema_problem(self.database)
+        return self.schema_problem
 
     def stop(self) -> None:
         self.writer.stop()

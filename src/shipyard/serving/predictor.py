@@ -62,10 +62,14 @@ def conform_frame(frame: pd.DataFrame, schema: InputSchema) -> pd.DataFrame:
 
 
 def records_to_frame(records: Sequence[dict[str, Any]], schema: InputSchema) -> pd.DataFrame:
-    return conform_frame(pd.DataFrame.from_records(list(records), columns=list(schema.names)), schema)
+    return conform_frame(
+        pd.DataFrame.from_records(list(records), columns=list(schema.names)), schema
+    )
 
 
-def scores_from_probabilities(probabilities: Probabilities, classes: tuple[str, ...]) -> list[Score]:
+def scores_from_probabilities(
+    probabilities: Probabilities, classes: tuple[str, ...]
+) -> list[Score]:
     """One :class:`Score` per row: the most probable class and every class's probability."""
     best = probabilities.argmax(axis=1)
     return [

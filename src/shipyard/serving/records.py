@@ -45,7 +45,7 @@ def _record_model(model_name: str, schema: InputSchema) -> type[BaseModel]:
         else:
             fields[field.name] = (python_type | None, Field(default=None, **options))
     title = "".join(part.capitalize() for part in model_name.replace("-", "_").split("_"))
-    return create_model(  # type: ignore[call-overload,no-any-return]
+    return create_model(
         f"{title}Record",
         __config__=ConfigDict(extra="forbid"),
         **fields,

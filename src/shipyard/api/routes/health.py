@@ -14,7 +14,12 @@ from shipyard.services.runtime import Runtime
 router = APIRouter(tags=["health"])
 
 
-def _readiness(runtime: Runtime, database_ok: bool) -> ReadinessRead:
+def _check_database(runtime: Runtime) -> tuple[bool, str | None]:
+    reachable = runtime.database.ping()
+    return reachable, runtime.refresh_schema_problem() if reachable else None
+
+
+def _readiness(runtime: Runtime, database_ok: bool, schema: str | None) -> ReadinessRead:
     models = {name: runtime.models.is_loaded(name) for name in runtime.models.names}
     reasons = [
         f"model {name} not loaded: {runtime.load_errors.get(name, 'loading')}"
@@ -23,8 +28,8 @@ def _readiness(runtime: Runtime, database_ok: bool) -> ReadinessRead:
     ]
     if not database_ok:
         reasons.append("prediction log database unreachable")
-    elif runtime.schema_problem:
-        reasons.append(runtime.schema_problem)
+    elif schema:
+        reasons.append(schema)
     return ReadinessRead(
         status="ready" if not reasons else "not ready",
         models=models,
@@ -42,7 +47,7 @@ async def get_liveness() -> LivenessRead:
 @router.get("/readyz", response_model=ReadinessRead, responses={503: {"model": ReadinessRead}})
 async def get_readiness(runtime: RuntimeDep) -> JSONResponse:
     """200 when every served model is loaded and the prediction log is reachable, else 503."""
-    readiness = _readiness(runtime, await asyncio.to_thread(runtime.database.ping))
+    readiness = _readiness(runtime, *await asyncio.to_thread(_check_database, runtime))
     status = 200 if readiness.status == "ready" else 503
     return JSONResponse(readiness.model_dump(), status_code=status)
 

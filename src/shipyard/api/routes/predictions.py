@@ -84,9 +84,7 @@ async def get_prediction(prediction_id: uuid.UUID, runtime: RuntimeDep) -> Predi
     return _prediction_read(logged)
 
 
-@router.post(
-    "/{prediction_id}/feedback", response_model=FeedbackRead, responses=ERROR_RESPONSES
-)
+@router.post("/{prediction_id}/feedback", response_model=FeedbackRead, responses=ERROR_RESPONSES)
 async def create_feedback(
     prediction_id: uuid.UUID, body: FeedbackCreate, runtime: RuntimeDep
 ) -> FeedbackRead:

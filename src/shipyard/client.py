@@ -1,0 +1,140 @@
+"""A typed HTTP client for the shipyard API (used by the CLI, the dashboard and users).
+
+    with ShipyardClient("http://localhost:8000") as client:
+        answer = client.predict("attrition", {"Age": 41, ...})
+        logged = client.prediction(answer.predictions[0].prediction_id)
+
+Errors come back as :class:`ApiError` carrying the API's error shape. Pass ``transport=``
+(an ``httpx.BaseTransport``) to talk to an app in-process in tests.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from shipyard.schemas.health import HealthRead
+from shipyard.schemas.models import ModelPage, ModelRead
+from shipyard.schemas.predictions import (
+    FeedbackRead,
+    PredictionPage,
+    PredictionRead,
+    PredictResponse,
+)
+
+Record = Mapping[str, Any]
+
+
+class ApiError(Exception):
+    """A non-2xx answer: ``status``, the error ``name`` and its ``detail``."""
+
+    def __init__(self, status: int, name: str, detail: str, body: Any) -> None:
+        super().__init__(f"{status} {name}: {detail}")
+        self.status = status
+        self.name = name
+        self.detail = detail
+        self.body = body
+
+
+class ShipyardClient:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 30.0,
+        headers: Mapping[str, str] | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._http = httpx.Client(
+            base_url=base_url, timeout=timeout, headers=dict(headers or {}), transport=transport
+        )
+
+    def __enter__(self) -> ShipyardClient:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._http.request(method, path, **kwargs)
+        if response.is_success:
+            return response.json()
+        try:
+            body = response.json()
+        except ValueError:
+            body = {"error": "HTTPError", "detail": response.text}
+        raise ApiError(response.status_code, str(body.get("error")), str(body.get("detail")), body)
+
+    def health(self) -> HealthRead:
+        return HealthRead.model_validate(self._request("GET", "/health"))
+
+    def models(self) -> ModelPage:
+        return ModelPage.model_validate(self._request("GET", "/v1/models"))
+
+    def model(self, name: str) -> ModelRead:
+        return ModelRead.model_validate(self._request("GET", f"/v1/models/{name}"))
+
+    def predict(
+        self,
+        model: str,
+        records: Record | Sequence[Record],
+        *,
+        request_id: str | None = None,
+    ) -> PredictResponse:
+        """Score one record or a list of records; each answered record is already logged."""
+        payload = dict(records) if isinstance(records, Mapping) else [dict(r) for r in records]
+        headers = {"X-Request-ID": request_id} if request_id else None
+        return PredictResponse.model_validate(
+            self._request("POST", f"/v1/models/{model}/predict", json=payload, headers=headers)
+        )
+
+    def predictions(
+        self,
+        *,
+        model: str | None = None,
+        version: str | None = None,
+        label: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> PredictionPage:
+        params: dict[str, str | int] = {"limit": limit}
+        for key, value in (("model", model), ("version", version), ("label", label)):
+            if value is not None:
+                params[key] = value
+        if since is not None:
+            params["since"] = since.isoformat()
+        if until is not None:
+            params["until"] = until.isoformat()
+        if cursor is not None:
+            params["cursor"] = cursor
+        return PredictionPage.model_validate(self._request("GET", "/v1/predictions", params=params))
+
+    def prediction(self, prediction_id: uuid.UUID | str) -> PredictionRead:
+        return PredictionRead.model_validate(
+            self._request("GET", f"/v1/predictions/{prediction_id}")
+        )
+
+    def feedback(self, prediction_id: uuid.UUID | str, label: str) -> FeedbackRead:
+        return FeedbackRead.model_validate(
+            self._request(
+                "POST", f"/v1/predictions/{prediction_id}/feedback", json={"label": label}
+            )
+        )
+
+
+__all__ = ["ApiError", "ShipyardClient"]

@@ -1,0 +1,99 @@
+"""Shared fixtures: a real MLflow store with a trained attrition model, built once per run."""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shipyard.config import ServingSettings, Settings
+from shipyard.db import open_database, upgrade_database
+
+
+def attrition_record() -> dict[str, Any]:
+    """A valid record for the attrition example (an employee of the data set)."""
+    return {
+        "Age": 41,
+        "BusinessTravel": "Travel_Rarely",
+        "DailyRate": 1102,
+        "Department": "Sales",
+        "DistanceFromHome": 1,
+        "Education": "College",
+        "EducationField": "Life_Sciences",
+        "EnvironmentSatisfaction": "Medium",
+        "Gender": "Female",
+        "HourlyRate": 94,
+        "JobInvolvement": "High",
+        "JobLevel": 2,
+        "JobRole": "Sales_Executive",
+        "JobSatisfaction": "Very_High",
+        "MaritalStatus": "Single",
+        "MonthlyIncome": 5993,
+        "MonthlyRate": 19479,
+        "NumCompaniesWorked": 8,
+        "OverTime": "Yes",
+        "PercentSalaryHike": 11,
+        "PerformanceRating": "Excellent",
+        "RelationshipSatisfaction": "Low",
+        "StockOptionLevel": 0,
+        "TotalWorkingYears": 8,
+        "TrainingTimesLastYear": 0,
+        "WorkLifeBalance": "Bad",
+        "YearsAtCompany": 6,
+        "YearsInCurrentRole": 4,
+        "YearsSinceLastPromotion": 0,
+        "YearsWithCurrManager": 5,
+    }
+
+
+@pytest.fixture(scope="session")
+def trained_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir whose MLflow store holds attrition v1 @champion (logistic, trained once)."""
+    from shipyard.services.runtime import registry_for
+    from shipyard.services.training import TrainingOptions, train_example
+
+    data_dir = tmp_path_factory.mktemp("store")
+    settings = Settings(data_dir=data_dir)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        train_example(registry_for(settings), "attrition", TrainingOptions(algorithm="logistic"))
+    return data_dir
+
+
+@pytest.fixture
+def store_copy(trained_store: Path, tmp_path: Path) -> Path:
+    """A private copy of the trained store, for tests that register more versions."""
+    target = tmp_path / "data"
+    shutil.copytree(trained_store, target)
+    return target
+
+
+def make_settings(data_dir: Path, database: Path, **overrides: Any) -> Settings:
+    uri = f"sqlite:///{data_dir / 'mlflow.db'}"
+    return Settings(
+        data_dir=data_dir,
+        mlflow_tracking_uri=uri,
+        database_url=f"sqlite:///{database}",
+        **overrides,
+    )
+
+
+@pytest.fixture
+def settings(trained_store: Path, tmp_path: Path) -> Settings:
+    """Settings over the shared trained store (read only) and a fresh prediction log."""
+    return make_settings(
+        trained_store,
+        tmp_path / "log.db",
+        serving=ServingSettings(max_rows_per_request=50, max_body_bytes=64_000),
+    )
+
+
+@pytest.fixture
+def migrated(settings: Settings) -> Settings:
+    database = open_database(settings.resolved_database_url())
+    upgrade_database(database)
+    database.dispose()
+    return settings

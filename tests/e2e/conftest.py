@@ -1,0 +1,102 @@
+"""A real ``shipyard`` server process on a free port, stopped after the test."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from shipyard.config import Settings
+from tests.conftest import make_settings
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class RunningServer:
+    url: str
+    settings: Settings
+    process: subprocess.Popen[str]
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+
+def server_environment(settings: Settings) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
+    env.update(
+        {
+            "SHIPYARD_DATA_DIR": str(settings.data_dir),
+            "SHIPYARD_DATABASE_URL": settings.resolved_database_url(),
+            "SHIPYARD_MLFLOW_TRACKING_URI": settings.resolved_tracking_uri(),
+        }
+    )
+    return env
+
+
+def wait_until_ready(url: str, process: subprocess.Popen[str], timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} not ready after {timeout} s")
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def start_server(trained_store: Path, tmp_path: Path) -> Iterator[Callable[..., RunningServer]]:
+    started: list[subprocess.Popen[str]] = []
+
+    def start(*extra: str) -> RunningServer:
+        settings = make_settings(trained_store, tmp_path / "log.db")
+        port = free_port()
+        log_path = tmp_path / f"server-{port}.log"
+        with log_path.open("w") as log_file:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "shipyard", "serve", "--port", str(port), *extra],
+                env=server_environment(settings),
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        started.append(process)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_ready(url, process)
+        except (RuntimeError, TimeoutError) as error:
+            stop(process)
+            raise AssertionError(f"{error}\n{log_path.read_text()}") from error
+        return RunningServer(url, settings, process, log_path)
+
+    yield start
+    for process in started:
+        stop(process)

@@ -1,0 +1,51 @@
+"""``shipyard demo`` from an empty folder: trains, migrates, serves, prints a working curl."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import make_settings
+from tests.e2e.conftest import free_port, server_environment, stop, wait_until_ready
+
+pytestmark = pytest.mark.e2e
+
+
+def test_demo_trains_serves_and_its_curl_example_works(tmp_path: Path) -> None:
+    data_dir = tmp_path / "fresh"
+    settings = make_settings(data_dir, data_dir / "shipyard.db")
+    port = free_port()
+    log_path = tmp_path / "demo.log"
+    with log_path.open("w") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "shipyard", "demo", "--port", str(port)],
+            env={**server_environment(settings), "COLUMNS": "400"},
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_ready(url, process, timeout=240)
+        output = log_path.read_text()
+        assert "No @champion for attrition yet: training the example." in output
+        assert "@champion -> version 1" in output
+        [curl] = [line for line in output.splitlines() if line.startswith("curl -s -X POST")]
+        words = shlex.split(curl)
+        target = words[words.index("POST") + 1].replace("localhost", "127.0.0.1")
+        body = json.loads(words[words.index("-d") + 1])
+        response = httpx.post(target, json=body, timeout=30)
+        assert response.status_code == 200, response.text
+        assert response.json()["predictions"][0]["version"] == "1"
+        listed = httpx.get(f"{url}/v1/predictions", params={"limit": 5}).json()
+        assert len(listed["items"]) == 1
+    finally:
+        stop(process)
+    assert (data_dir / "mlflow.db").exists()
+    assert (data_dir / "shipyard.db").exists()

@@ -1,0 +1,87 @@
+"""``shipyard serve`` as a real process: concurrent clients, every answer in the log."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from shipyard.db import open_database
+from shipyard.db import predictions as log
+from shipyard.domain.prediction import PredictionFilter
+from tests.conftest import attrition_record
+from tests.e2e.conftest import RunningServer
+
+pytestmark = pytest.mark.e2e
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+
+
+async def send_predictions(url: str, total: int, clients: int) -> list[str]:
+    """``total`` single-record predictions from ``clients`` concurrent connections."""
+    acknowledged: list[str] = []
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for number in range(total):
+        queue.put_nowait(number)
+
+    async def client() -> None:
+        async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+            while not queue.empty():
+                number = queue.get_nowait()
+                record = {**attrition_record(), "DailyRate": 100 + number}
+                response = await http.post("/v1/models/attrition/predict", json=record)
+                assert response.status_code == 200, response.text
+                acknowledged.extend(p["prediction_id"] for p in response.json()["predictions"])
+
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return acknowledged
+
+
+def logged_ids(server: RunningServer) -> list[uuid.UUID]:
+    database = open_database(server.settings.resolved_database_url())
+    try:
+        ids: list[uuid.UUID] = []
+        cursor = None
+        while True:
+            with database.session_scope() as session:
+                page, cursor = log.page_predictions(
+                    session, PredictionFilter(), limit=500, cursor=cursor
+                )
+            ids.extend(item.entry.id for item in page)
+            if cursor is None:
+                return ids
+    finally:
+        database.dispose()
+
+
+def test_500_predictions_from_16_concurrent_clients_give_500_rows(
+    start_server: Callable[..., RunningServer],
+) -> None:
+    server = start_server()
+    acknowledged = asyncio.run(send_predictions(server.url, total=500, clients=16))
+    assert len(acknowledged) == 500
+    logged = logged_ids(server)
+    assert len(logged) == 500
+    assert {uuid.UUID(i) for i in acknowledged} == set(logged)
+
+
+def test_the_quickstart_example_runs_against_a_live_server(
+    start_server: Callable[..., RunningServer],
+) -> None:
+    server = start_server()
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "quickstart.py"), server.url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "predicted" in result.stdout
+    assert "feedback recorded: Yes" in result.stdout
+    assert "logged predictions: 1" in result.stdout

@@ -1,0 +1,87 @@
+"""CLI commands run in-process with Typer's runner, on real files and stores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from shipyard.cli.main import app
+from shipyard.config import Settings
+from shipyard.db import open_database
+from shipyard.db.migrate import current_revision, head_revision
+from shipyard.training.datasets import example
+from tests.conftest import attrition_record
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def env(settings: Settings) -> dict[str, str]:
+    return {
+        "SHIPYARD_DATA_DIR": str(settings.data_dir),
+        "SHIPYARD_DATABASE_URL": settings.resolved_database_url(),
+        "SHIPYARD_MLFLOW_TRACKING_URI": settings.resolved_tracking_uri(),
+    }
+
+
+def test_db_upgrade_brings_the_log_to_head(env: dict[str, str], settings: Settings) -> None:
+    result = CliRunner().invoke(app, ["db", "upgrade"], env=env)
+    assert result.exit_code == 0, result.output
+    database = open_database(settings.resolved_database_url())
+    assert current_revision(database) == head_revision()
+    database.dispose()
+    current = CliRunner().invoke(app, ["db", "current"], env=env)
+    assert f"current:  {head_revision()}" in current.output
+
+
+def test_bulk_scoring_a_csv_in_chunks(env: dict[str, str], tmp_path: Path) -> None:
+    features, _ = example("attrition").load()
+    source = tmp_path / "employees.csv"
+    features.head(250).to_csv(source, index=False)
+    destination = tmp_path / "scored.parquet"
+    result = CliRunner().invoke(
+        app,
+        ["predict", "--model", "attrition", str(source), str(destination), "--chunk-rows", "100"],
+        env=env,
+    )
+    assert result.exit_code == 0, result.output
+    assert "250 rows scored by attrition v1" in result.output
+    scored = pq.read_table(destination).to_pandas()
+    assert len(scored) == 250
+    assert set(scored["label"]) <= {"Yes", "No"}
+    assert (scored["proba_Yes"] + scored["proba_No"]).round(9).eq(1).all()
+    assert scored["Age"].tolist() == features.head(250)["Age"].tolist()
+
+
+def test_bulk_scoring_a_parquet_file_matches_the_api_answer(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    source = tmp_path / "one.parquet"
+    pd.DataFrame([attrition_record()]).to_parquet(source)
+    destination = tmp_path / "out.parquet"
+    result = CliRunner().invoke(
+        app, ["predict", "-m", "attrition", str(source), str(destination)], env=env
+    )
+    assert result.exit_code == 0, result.output
+    scored = pq.read_table(destination).to_pandas()
+    assert scored.loc[0, "label"] in {"Yes", "No"}
+
+
+def test_bulk_scoring_says_what_is_wrong_with_the_file(env: dict[str, str], tmp_path: Path) -> None:
+    source = tmp_path / "bad.csv"
+    pd.DataFrame([{"Age": 41}]).to_csv(source, index=False)
+    result = CliRunner().invoke(
+        app, ["predict", "-m", "attrition", str(source), str(tmp_path / "o.parquet")], env=env
+    )
+    assert result.exit_code == 1
+    assert "missing columns: BusinessTravel" in result.output
+
+
+def test_unknown_example_is_a_clean_error(env: dict[str, str]) -> None:
+    result = CliRunner().invoke(app, ["train", "churn"], env=env)
+    assert result.exit_code == 1
+    assert "no example named 'churn'; choose one of: attrition" in result.output

@@ -1,0 +1,209 @@
+"""The prediction log on a real SQLite file: migrations, queries, group commit."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from shipyard.db import Database, open_database, upgrade_database
+from shipyard.db import predictions as log
+from shipyard.db.migrate import current_revision, downgrade_database, head_revision
+from shipyard.db.writer import PredictionLogWriter
+from shipyard.domain.ids import new_id
+from shipyard.domain.prediction import Feedback, PredictionEntry, PredictionFilter
+from shipyard.errors import (
+    DatabaseUnavailable,
+    FeedbackConflict,
+    InvalidCursor,
+    PredictionNotFound,
+    Unavailable,
+)
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[Database]:
+    database = open_database(f"sqlite:///{tmp_path / 'log.db'}")
+    upgrade_database(database)
+    yield database
+    database.dispose()
+
+
+def entry(
+    *, model: str = "attrition", version: str = "1", label: str = "No", at: datetime | None = None
+) -> PredictionEntry:
+    return PredictionEntry(
+        id=new_id(),
+        created_at=at or datetime.now(UTC),
+        model_name=model,
+        model_version=version,
+        inputs={"Age": 41, "Department": "Sales"},
+        label=label,
+        probabilities={"No": 0.7, "Yes": 0.3},
+        latency_ms=1.5,
+        request_id="req-1",
+        caller_id="",
+    )
+
+
+def insert(database: Database, *entries: PredictionEntry) -> None:
+    with database.engine.begin() as connection:
+        log.insert_entries(connection, entries)
+
+
+def test_migrations_reach_head_and_go_back(database: Database) -> None:
+    assert current_revision(database) == head_revision()
+    downgrade_database(database, "base")
+    assert current_revision(database) is None
+    upgrade_database(database)
+    upgrade_database(database)  # running it again changes nothing
+    assert current_revision(database) == head_revision()
+
+
+def test_sqlite_runs_in_wal_mode_with_full_sync(database: Database) -> None:
+    with database.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 10_000
+
+
+def test_a_row_reads_back_whole_with_utc_time(database: Database) -> None:
+    written = entry()
+    insert(database, written)
+    with database.session_scope() as session:
+        logged = log.get_prediction(session, written.id)
+    assert logged.entry == written
+    assert logged.entry.created_at.tzinfo is UTC
+    assert logged.feedback is None
+
+
+def test_unknown_id_is_not_found(database: Database) -> None:
+    with database.session_scope() as session, pytest.raises(PredictionNotFound):
+        log.get_prediction(session, uuid.uuid4())
+
+
+def test_pages_are_newest_first_and_cover_every_row_once(database: Database) -> None:
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    entries = [entry(at=start + timedelta(seconds=i // 2)) for i in range(25)]
+    insert(database, *entries)
+    seen: list[uuid.UUID] = []
+    cursor = None
+    while True:
+        with database.session_scope() as session:
+            page, cursor = log.page_predictions(
+                session, PredictionFilter(), limit=10, cursor=cursor
+            )
+        seen.extend(item.entry.id for item in page)
+        if cursor is None:
+            break
+    expected = sorted(entries, key=lambda e: (e.created_at, e.id), reverse=True)
+    assert seen == [e.id for e in expected]
+
+
+def test_filters(database: Database) -> None:
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    insert(
+        database,
+        entry(model="a", version="1", label="Yes", at=start),
+        entry(model="a", version="2", label="No", at=start + timedelta(hours=1)),
+        entry(model="b", version="1", label="No", at=start + timedelta(hours=2)),
+    )
+
+    def count(where: PredictionFilter) -> int:
+        with database.session_scope() as session:
+            return len(log.page_predictions(session, where, limit=100)[0])
+
+    assert count(PredictionFilter(model_name="a")) == 2
+    assert count(PredictionFilter(model_name="a", model_version="2")) == 1
+    assert count(PredictionFilter(label="No")) == 2
+    assert count(PredictionFilter(created_after=start + timedelta(minutes=30))) == 2
+    assert count(PredictionFilter(created_before=start + timedelta(minutes=30))) == 1
+
+
+def test_a_forged_cursor_is_refused(database: Database) -> None:
+    with database.session_scope() as session, pytest.raises(InvalidCursor):
+        log.page_predictions(session, PredictionFilter(), limit=10, cursor="not-a-cursor")
+
+
+def test_feedback_is_stored_once(database: Database) -> None:
+    written = entry()
+    insert(database, written)
+    feedback = Feedback(written.id, "Yes", datetime.now(UTC), "")
+    with database.session_scope() as session:
+        log.record_feedback(session, feedback)
+    with database.session_scope() as session:
+        assert log.record_feedback(session, feedback).label == "Yes"  # same label: no-op
+    with database.session_scope() as session, pytest.raises(FeedbackConflict):
+        log.record_feedback(session, Feedback(written.id, "No", datetime.now(UTC), ""))
+    with database.session_scope() as session:
+        logged = log.get_prediction(session, written.id)
+    assert logged.feedback is not None
+    assert logged.feedback.label == "Yes"
+
+
+def test_writer_groups_concurrent_requests_into_shared_commits(database: Database) -> None:
+    writer = PredictionLogWriter(database, max_batch_rows=1_000, max_pending_rows=10_000)
+    writer.start()
+    submitted: list[PredictionEntry] = []
+    lock = threading.Lock()
+    start = threading.Barrier(16)
+
+    def client() -> None:
+        start.wait()
+        for _ in range(25):
+            rows = [entry()]
+            with lock:
+                submitted.extend(rows)
+            writer.submit(rows).result(timeout=30)
+
+    threads = [threading.Thread(target=client) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    writer.stop()
+    with database.session_scope() as session:
+        assert log.count_predictions(session) == 400
+    assert writer.stats.committed_rows == 400
+    # 400 requests, fewer transactions: requests that arrived together shared a commit.
+    assert writer.stats.committed_batches < 400
+    assert writer.pending_rows == 0
+
+
+def test_stop_commits_what_was_submitted_then_refuses(database: Database) -> None:
+    writer = PredictionLogWriter(database, max_batch_rows=10, max_pending_rows=10_000)
+    writer.start()
+    futures = [writer.submit([entry()]) for _ in range(50)]
+    writer.stop()
+    assert all(f.done() and f.exception() is None for f in futures)
+    with database.session_scope() as session:
+        assert log.count_predictions(session) == 50
+    with pytest.raises(Unavailable, match="shutting down"):
+        writer.submit([entry()])
+
+
+def test_a_failed_commit_fails_every_waiting_request(database: Database) -> None:
+    with database.engine.begin() as connection:
+        connection.execute(text("DROP TABLE feedback"))
+        connection.execute(text("DROP TABLE predictions"))
+    writer = PredictionLogWriter(database, max_batch_rows=10, max_pending_rows=100)
+    writer.start()
+    future = writer.submit([entry()])
+    with pytest.raises(DatabaseUnavailable):
+        future.result(timeout=30)
+    writer.stop()
+
+
+def test_backlog_over_the_limit_is_refused_not_queued(database: Database) -> None:
+    writer = PredictionLogWriter(database, max_batch_rows=10, max_pending_rows=3)
+    writer.start()
+    with pytest.raises(Unavailable, match="already waiting"):
+        writer.submit([entry() for _ in range(4)])
+    writer.stop()

@@ -1,0 +1,107 @@
+"""The predictor with a tiny real scikit-learn model (no mocks)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder
+
+from shipyard.domain.schema import FieldType, InputField, InputSchema
+from shipyard.errors import InvalidInput
+from shipyard.serving.predictor import (
+    NonFiniteOutput,
+    SklearnClassifier,
+    conform_frame,
+    predict_records,
+    records_to_frame,
+)
+
+SCHEMA = InputSchema((InputField("size", FieldType.NUMBER), InputField("colour", FieldType.STRING)))
+
+
+@pytest.fixture(scope="module")
+def classifier() -> SklearnClassifier:
+    frame = pd.DataFrame(
+        {"size": [1.0, 2.0, 8.0, 9.0] * 5, "colour": ["red", "red", "blue", "blue"] * 5}
+    )
+    target = ["small", "small", "big", "big"] * 5
+    pipeline = Pipeline(
+        [
+            (
+                "prep",
+                ColumnTransformer(
+                    [("c", OneHotEncoder(handle_unknown="ignore"), ["colour"])],
+                    remainder="passthrough",
+                ),
+            ),
+            ("clf", LogisticRegression()),
+        ]
+    ).fit(frame, target)
+    return SklearnClassifier(pipeline)
+
+
+def test_scores_name_the_most_probable_class(classifier: SklearnClassifier) -> None:
+    scores = predict_records(
+        classifier,
+        [{"size": 1.5, "colour": "red"}, {"size": 8.5, "colour": "blue"}],
+        SCHEMA,
+    )
+    assert [s.label for s in scores] == ["small", "big"]
+    for score in scores:
+        assert set(score.probabilities) == {"big", "small"}
+        assert sum(score.probabilities.values()) == pytest.approx(1.0)
+        assert score.probabilities[score.label] == max(score.probabilities.values())
+
+
+def test_classes_come_from_the_estimator(classifier: SklearnClassifier) -> None:
+    assert classifier.classes == ("big", "small")
+
+
+def test_conform_frame_orders_and_types_columns() -> None:
+    frame = pd.DataFrame({"colour": ["red"], "size": [3], "extra": [1]})
+    conformed = conform_frame(frame, SCHEMA)
+    assert list(conformed.columns) == ["size", "colour"]
+    assert conformed["size"].dtype == np.float64
+
+
+def test_conform_frame_says_which_column_is_missing_or_empty() -> None:
+    with pytest.raises(InvalidInput, match="missing columns: colour"):
+        conform_frame(pd.DataFrame({"size": [1.0]}), SCHEMA)
+    with pytest.raises(InvalidInput, match="'size' is empty at row 1"):
+        conform_frame(pd.DataFrame({"size": [1.0, None], "colour": ["a", "b"]}), SCHEMA)
+    with pytest.raises(InvalidInput, match="'size' is not number"):
+        conform_frame(pd.DataFrame({"size": ["big"], "colour": ["a"]}), SCHEMA)
+
+
+class _BrokenEstimator:
+    classes_ = np.array(["a", "b"])
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        return np.full((len(frame), 2), np.nan)
+
+
+def test_non_finite_probabilities_are_never_returned() -> None:
+    with pytest.raises(NonFiniteOutput):
+        SklearnClassifier(_BrokenEstimator()).predict_frame(pd.DataFrame({"size": [1.0]}))
+
+
+def test_records_become_a_frame_with_training_dtypes() -> None:
+    schema = InputSchema(
+        (
+            InputField("n", FieldType.INTEGER),
+            InputField("x", FieldType.NUMBER),
+            InputField("s", FieldType.STRING),
+            InputField("maybe", FieldType.INTEGER, required=False),
+        )
+    )
+    frame = records_to_frame(
+        [{"n": 1, "x": 2, "s": "a", "maybe": None}, {"n": 3, "x": 4.5, "s": "b", "maybe": 7}],
+        schema,
+    )
+    assert list(frame.columns) == ["n", "x", "s", "maybe"]
+    assert [str(t) for t in frame.dtypes] == ["int64", "float64", "object", "float64"]
+    assert frame["maybe"].isna().tolist() == [True, False]

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shipyard.config import Settings, load_settings
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("SHIPYARD_ENV", "DATABASE_URL", "SHIPYARD_DATABASE_URL", "MLFLOW_TRACKING_URI"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def test_defaults_put_everything_in_the_data_dir(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "d")
+    assert settings.resolved_database_url() == f"sqlite:///{tmp_path / 'd' / 'shipyard.db'}"
+    assert settings.resolved_tracking_uri() == f"sqlite:///{tmp_path / 'd' / 'mlflow.db'}"
+    assert settings.artifact_root() == tmp_path / "d" / "mlartifacts"
+
+
+def test_prefixed_and_nested_environment_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHIPYARD_SERVING__MAX_ROWS_PER_REQUEST", "7")
+    monkeypatch.setenv("SHIPYARD_SERVING__MODELS", '["a", "b"]')
+    settings = Settings()
+    assert settings.serving.max_rows_per_request == 7
+    assert settings.serving.served_default() == "a"
+
+
+def test_platform_database_url_is_honoured_and_normalised(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db:5432/app")
+    assert Settings().resolved_database_url() == "postgresql+psycopg://u:p@db:5432/app"
+
+
+def test_the_prefixed_database_url_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgres://platform/db")
+    monkeypatch.setenv("SHIPYARD_DATABASE_URL", "sqlite:///mine.db")
+    assert Settings().resolved_database_url() == "sqlite:///mine.db"
+
+
+def test_profile_files_apply_only_to_their_profile(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / ".env").write_text("SHIPYARD_LOG_LEVEL=DEBUG\nSHIPYARD_DATA_DIR=base\n")
+    (tmp_path / ".env.prod").write_text("SHIPYARD_DATA_DIR=/srv/shipyard\n")
+    dev = load_settings()
+    assert (dev.env, dev.log_level, dev.data_dir) == ("dev", "DEBUG", Path("base"))
+    monkeypatch.setenv("SHIPYARD_ENV", "prod")
+    prod = load_settings()
+    assert (prod.env, prod.log_level, prod.data_dir) == ("prod", "DEBUG", Path("/srv/shipyard"))
+
+
+def test_environment_beats_env_files(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("SHIPYARD_LOG_LEVEL=DEBUG\n")
+    monkeypatch.setenv("SHIPYARD_LOG_LEVEL", "WARNING")
+    assert load_settings().log_level == "WARNING"
+
+
+def test_docs_follow_the_profile_unless_set() -> None:
+    assert Settings(env="dev").docs_are_enabled()
+    assert not Settings(env="prod").docs_are_enabled()
+    assert Settings(env="prod", docs_enabled=True).docs_are_enabled()
+
+
+def test_unknown_profile_is_refused() -> None:
+    with pytest.raises(ValueError, match="dev"):
+        Settings(env="staging")  # type: ignore[arg-type]
+
+
+def test_importing_shipyard_reads_and_builds_nothing(tmp_path: Path) -> None:
+    code = (
+        "import os, shipyard.api.app, shipyard.cli.main, shipyard.services.runtime;"
+        "print(sorted(os.listdir('.')))"
+    )
+    env = {"SHIPYARD_DATA_DIR": "should-not-exist", "PATH": ""}
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert "should-not-exist" not in out.stdout
+    assert ".shipyard" not in out.stdout
+
+
+def test_the_configuration_page_lists_every_setting() -> None:
+    from shipyard.config import render_settings_reference
+
+    page = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text()
+    generated = page.split("<!-- settings:start -->\n")[1].split("<!-- settings:end -->")[0]
+    assert generated == render_settings_reference(), (
+        "docs/configuration.md is stale: regenerate its reference block from "
+        "shipyard.config.render_settings_reference()"
+    )
