@@ -39,6 +39,9 @@ class ServingSettings(BaseModel):
     max_rows_per_request: int = Field(default=1_000, gt=0)
     """Most records one prediction request may carry; more get 413."""
 
+    native_threads: int = Field(default=1, ge=1)
+    """OpenMP / BLAS threads per prediction in the server (1 avoids spin-waiting teams)."""
+
     def served_default(self) -> str:
         return self.default_model or self.models[0]
 

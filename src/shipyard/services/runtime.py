@@ -13,6 +13,7 @@ from shipyard.errors import ShipyardError
 from shipyard.registry import ModelRegistry
 from shipyard.services.loading import load_served_model
 from shipyard.serving.models import ServedModels
+from shipyard.serving.threads import limit_native_threads
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ class Runtime:
         self.schema_problem = schema_problem(self.database)
         if self.schema_problem:
             logger.error("%s", self.schema_problem)
+        limit_native_threads(self.settings.serving.native_threads)
         self.writer.start()
         self.load_models()
 
