@@ -39,8 +39,11 @@ class ServingSettings(BaseModel):
     max_rows_per_request: int = Field(default=1_000, gt=0)
     """Most records one prediction request may carry; more get 413."""
 
+    predict_threads: int = Field(default=4, ge=1)
+    """Threads that run predictions off the event loop (the most predictions at once)."""
+
     native_threads: int = Field(default=1, ge=1)
-    """OpenMP / BLAS threads per prediction in the server (1 avoids spin-waiting teams)."""
+    """OpenMP / BLAS threads per prediction thread (1 avoids spin-waiting thread teams)."""
 
     def served_default(self) -> str:
         return self.default_model or self.models[0]
@@ -56,6 +59,9 @@ class LogWriterSettings(BaseModel):
 
     max_pending_rows: int = Field(default=50_000, gt=0)
     """Rows allowed to wait for a commit; past it requests get 503 instead of queueing."""
+
+    commit_timeout_seconds: float = Field(default=10.0, gt=0)
+    """Longest a request waits for its rows to commit before answering 503."""
 
 
 class ServerSettings(BaseModel):

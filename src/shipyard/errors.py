@@ -14,6 +14,7 @@ maps it to a message and an exit code::
     ├── InvalidInput        (422)  the caller sent something wrong
     │   ├── InvalidRecords         one message per bad field
     │   ├── InvalidCursor
+    │   ├── UnsupportedMediaType (415)  a body that is not declared as JSON
     │   └── PayloadTooLarge (413)  body or batch over the configured limit
     └── Unavailable         (503)  a dependency cannot answer right now
         ├── ModelNotLoaded
@@ -122,6 +123,16 @@ class PayloadTooLarge(InvalidInput):
     """A body or a batch over the configured limit (HTTP 413)."""
 
 
+class UnsupportedMediaType(InvalidInput):
+    """A body sent with a content type other than JSON (HTTP 415)."""
+
+    def __init__(self, content_type: str) -> None:
+        sent = content_type or "none"
+        super().__init__(
+            f"the body must be JSON: send the header Content-Type: application/json (got {sent})"
+        )
+
+
 class ModelNotLoaded(Unavailable):
     def __init__(self, name: str) -> None:
         super().__init__(f"model {name!r} is not loaded yet; retry once /readyz answers 200")
@@ -155,4 +166,5 @@ __all__ = [
     "RegistryUnavailable",
     "ShipyardError",
     "Unavailable",
+    "UnsupportedMediaType",
 ]

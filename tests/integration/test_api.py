@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -112,6 +114,25 @@ BAD_BODIES: list[tuple[str, bytes, int, str]] = [
     ("not an object", b"42", 422, "JSON object"),
     ("too many rows", json.dumps([attrition_record()] * 51).encode(), 413, "limit is 50"),
     ("body too large", b"[" + b" " * 70_000 + b"]", 413, "larger than 64000 bytes"),
+    (
+        "integer over int64",
+        json.dumps({**attrition_record(), "Age": 2**63}).encode(),
+        422,
+        "less than or equal to 9223372036854775807",
+    ),
+    (
+        "integer far over int64",
+        json.dumps({**attrition_record(), "Age": 10**400}).encode(),
+        422,
+        "Age",
+    ),
+    (
+        "float for an integer",
+        json.dumps({**attrition_record(), "Age": 41.5}).encode(),
+        422,
+        "valid integer",
+    ),
+    ("NUL in text", json.dumps({**attrition_record(), "Gender": "F\u0000"}).encode(), 422, "NUL"),
 ]
 
 
@@ -301,3 +322,109 @@ def test_not_ready_without_a_champion(migrated: Settings) -> None:
         assert predict.status_code == 503
         assert predict.headers["retry-after"] == "1"
         assert client.get("/health").json()["model_loaded"] is False
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data", None]
+)
+def test_bodies_not_declared_as_json_get_415(
+    client: TestClient, migrated: Settings, content_type: str | None
+) -> None:
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = client.post("/predict", content=json.dumps(attrition_record()), headers=headers)
+    assert response.status_code == 415
+    assert "Content-Type: application/json" in response.json()["detail"]
+    assert rows(migrated) == 0
+
+
+def test_json_with_a_charset_is_json(client: TestClient) -> None:
+    response = client.post(
+        "/predict",
+        content=json.dumps(attrition_record()),
+        headers={"Content-Type": "application/json; charset=utf-8"},
+    )
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"since": "9999-12-31T23:59:59-12:00"},
+        {"until": "0001-01-01T00:00:00+01:00"},
+        {"cursor": "WyIyMDIwLTAxLTAxIiwgIjAwMDAwMDAwLTAwMDAtMDAwMC0wMDAwLTAwMDAwMDAwMDAwMCJd"},
+    ],
+    ids=["since overflows", "until underflows", "cursor without a zone"],
+)
+def test_times_that_cannot_be_compared_are_refused(
+    client: TestClient, params: dict[str, str]
+) -> None:
+    response = client.get("/v1/predictions", params=params)
+    assert response.status_code == 422
+    assert response.json()["detail"]
+
+
+def test_a_chunked_feedback_body_over_the_limit_is_413(client: TestClient) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"label": "'
+        for _ in range(100):
+            yield b"x" * 1_000
+        yield b'"}'
+
+    response = client.post(
+        f"/v1/predictions/{uuid.uuid4()}/feedback",
+        content=chunks(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.json()["error"] == "BodyTooLarge"
+
+
+def test_concurrent_feedback_answers_200_or_409_never_500(client: TestClient) -> None:
+    prediction_id = client.post("/predict", json=attrition_record()).json()["predictions"][0][
+        "prediction_id"
+    ]
+    url = f"/v1/predictions/{prediction_id}/feedback"
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(
+            pool.map(
+                lambda i: client.post(url, json={"label": "Yes" if i % 2 else "No"}).status_code,
+                range(16),
+            )
+        )
+    assert set(statuses) <= {200, 409}
+    stored = client.get(f"/v1/predictions/{prediction_id}").json()["feedback"]["label"]
+    winners = statuses.count(200)
+    assert winners == 8  # every caller that sent the stored label, and only those
+    assert stored in {"Yes", "No"}
+
+
+def test_reads_on_an_unmigrated_database_are_503_not_500(settings: Settings) -> None:
+    with TestClient(create_app(settings)) as unmigrated:
+        for response in (
+            unmigrated.get("/v1/predictions"),
+            unmigrated.get(f"/v1/predictions/{uuid.uuid4()}"),
+            unmigrated.post(f"/v1/predictions/{uuid.uuid4()}/feedback", json={"label": "Yes"}),
+        ):
+            assert response.status_code == 503
+            assert "shipyard db upgrade" in response.json()["detail"]
+            assert response.headers["retry-after"] == "1"
+
+
+def test_a_commit_that_does_not_come_in_time_is_a_503_not_a_hang(migrated: Settings) -> None:
+    slow = migrated.model_copy(
+        update={
+            "log_writer": migrated.log_writer.model_copy(update={"commit_timeout_seconds": 0.5})
+        }
+    )
+    database_path = slow.resolved_database_url().removeprefix("sqlite:///")
+    with TestClient(create_app(slow)) as client:
+        blocker = sqlite3.connect(database_path)
+        blocker.execute("BEGIN IMMEDIATE")
+        try:
+            response = client.post("/predict", json=attrition_record())
+        finally:
+            blocker.rollback()
+            blocker.close()
+        assert response.status_code == 503
+        assert response.json()["error"] == "CommitTimeout"
+        assert client.post("/predict", json=attrition_record()).status_code == 200

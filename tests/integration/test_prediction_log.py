@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -207,3 +210,65 @@ def test_backlog_over_the_limit_is_refused_not_queued(database: Database) -> Non
     with pytest.raises(Unavailable, match="already waiting"):
         writer.submit([entry() for _ in range(4)])
     writer.stop()
+
+
+@contextmanager
+def locked(database: Database) -> Iterator[None]:
+    """Hold SQLite's write lock from another connection, as a long transaction would."""
+    connection = sqlite3.connect(database.engine.url.database or "")
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        connection.rollback()
+        connection.close()
+
+
+def test_a_cancelled_waiter_does_not_stop_the_writer(database: Database) -> None:
+    writer = PredictionLogWriter(database, max_batch_rows=10, max_pending_rows=100)
+    writer.start()
+    with locked(database):
+        abandoned = writer.submit([entry()])
+        abandoned.cancel()  # the request that waited for it went away
+    writer.submit([entry()]).result(timeout=30)
+    assert writer.is_running
+    writer.stop()
+
+
+def test_one_bad_request_does_not_fail_the_requests_sharing_its_commit(
+    database: Database,
+) -> None:
+    existing = entry()
+    insert(database, existing)
+    writer = PredictionLogWriter(database, max_batch_rows=1_000, max_pending_rows=1_000)
+    writer.start()
+    with locked(database):
+        first = writer.submit([entry()])  # taken alone; the writer then waits on the lock
+        time.sleep(0.2)
+        good = [writer.submit([entry()]) for _ in range(10)]
+        duplicate = writer.submit([existing])  # same primary key: this insert must fail
+        more = [writer.submit([entry()]) for _ in range(10)]
+    first.result(timeout=30)
+    for future in good + more:
+        future.result(timeout=30)
+    with pytest.raises(DatabaseUnavailable):
+        duplicate.result(timeout=30)
+    writer.stop()
+    assert writer.stats.failed_batches >= 1  # the shared batch failed, then was split
+    with database.session_scope() as session:
+        assert log.count_predictions(session) == 22
+
+
+def test_stop_fails_what_it_cannot_commit_in_time_instead_of_leaving_it_waiting(
+    database: Database,
+) -> None:
+    writer = PredictionLogWriter(database, max_batch_rows=1, max_pending_rows=100)
+    writer.start()
+    with locked(database):
+        in_flight = writer.submit([entry()])
+        time.sleep(0.2)
+        queued = writer.submit([entry()])
+        writer.stop(timeout=0.3)
+        with pytest.raises(Unavailable, match="shutting down"):
+            queued.result(timeout=5)
+    in_flight.result(timeout=30)  # the batch being committed still completes

@@ -64,15 +64,22 @@ def test_champion_moves_only_when_the_candidate_wins(store_copy: Path, tmp_path:
         warnings.simplefilter("ignore")
         same = train_example(registry, "attrition", TrainingOptions(algorithm="logistic"))
         worse = train_example(registry, "attrition", TrainingOptions(algorithm="gradient_boosting"))
+        other_split = train_example(
+            registry, "attrition", TrainingOptions(seed=7, algorithm="logistic")
+        )
     assert (same.version.version, same.promoted) == ("2", False)  # equal AUC is no win
     assert same.champion_metrics is not None
     assert same.metrics.roc_auc == pytest.approx(same.champion_metrics.roc_auc)
     assert (worse.version.version, worse.promoted) == ("3", False)
     assert worse.metrics.roc_auc < worse.champion_metrics.roc_auc  # type: ignore[union-attr]
-    assert registry.resolve("attrition", "champion").version == "1"
+    assert same.warnings == []
+    assert any("seed=42, this run uses seed=7" in w for w in other_split.warnings)
+    champion = registry.resolve("attrition", "champion").version
+    assert champion == ("4" if other_split.promoted else "1")
     model = registry.get_model("attrition")
-    assert [v.version for v in model.versions] == ["3", "2", "1"]
-    assert model.aliases == {"champion": "1"}
+    assert [v.version for v in model.versions] == ["4", "3", "2", "1"]
+    assert model.aliases == {"champion": champion}
+    assert [v.aliases for v in model.versions if v.version == champion] == [("champion",)]
     # A gradient-boosting model needs a non-default skops type: it loads through the allow-list.
     assert registry.load("attrition", "3").estimator.classes_.tolist() == ["No", "Yes"]
 

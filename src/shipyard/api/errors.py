@@ -17,6 +17,7 @@ from shipyard.errors import (
     PayloadTooLarge,
     ShipyardError,
     Unavailable,
+    UnsupportedMediaType,
 )
 from shipyard.schemas.errors import ErrorRead
 
@@ -25,6 +26,7 @@ logger = logging.getLogger(__name__)
 # Most specific first: PayloadTooLarge is an InvalidInput with its own status.
 STATUS_BY_KIND: tuple[tuple[type[ShipyardError], int], ...] = (
     (PayloadTooLarge, 413),
+    (UnsupportedMediaType, 415),
     (NotFound, 404),
     (Conflict, 409),
     (InvalidInput, 422),

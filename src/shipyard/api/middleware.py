@@ -66,17 +66,33 @@ class BodySizeLimitMiddleware:
             await self._reject(send)
             return
         received = 0
+        exceeded = False
+        replaced = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
+                    exceeded = True
                     raise BodyTooLarge(self.max_bytes)
             return message
 
-        await self.app(scope, limited_receive, send)
+        async def guarded_send(message: Message) -> None:
+            # Whatever the app made of the interrupted read (FastAPI turns a failed body
+            # parse into 400), the caller is told the real reason: 413.
+            nonlocal replaced
+            if exceeded and message["type"] == "http.response.start":
+                replaced = message["status"] != 413
+                if replaced:
+                    await self._reject(send)
+                    return
+            if replaced:
+                return
+            await send(message)
+
+        await self.app(scope, limited_receive, guarded_send)
 
     async def _reject(self, send: Send) -> None:
         error = BodyTooLarge(self.max_bytes)

@@ -12,6 +12,7 @@ import typer
 from shipyard import __version__
 from shipyard.cli import db, predict, serve, train
 from shipyard.cli.context import reporting_errors
+from shipyard.config import load_settings
 
 app = typer.Typer(
     name="shipyard",
@@ -53,7 +54,7 @@ def main(
         # Through the environment, so server worker processes read the same folder.
         os.environ["SHIPYARD_DATA_DIR"] = str(data_dir)
     logging.basicConfig(
-        level=os.environ.get("SHIPYARD_LOG_LEVEL", "INFO"),
+        level=load_settings().log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
 

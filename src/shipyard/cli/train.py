@@ -44,6 +44,8 @@ def run_training(name: str, options: TrainingOptions) -> TrainingReport:
         report = train_example(
             registry, name, options, progress=lambda step: progress.update(task, description=step)
         )
+    for warning in report.warnings:
+        console.print(f"[yellow]warning:[/] {warning}")
     for algorithm, auc in report.cv_auc.items():
         console.print(f"cross-validated ROC AUC of {algorithm}: {auc:.4f}")
     console.print(_report_table(report))

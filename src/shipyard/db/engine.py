@@ -10,7 +10,13 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import (
+    DBAPIError,
+    InterfaceError,
+    OperationalError,
+    ProgrammingError,
+    SQLAlchemyError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from shipyard.errors import DatabaseUnavailable
@@ -22,6 +28,13 @@ SQLITE_PRAGMAS = (
     "PRAGMA busy_timeout=10000",
     "PRAGMA foreign_keys=ON",
 )
+
+
+def _reason(error: DBAPIError) -> str:
+    text_of_error = str(error.orig).lower()
+    if "no such table" in text_of_error or "does not exist" in text_of_error:
+        return "its schema is not migrated; run `shipyard db upgrade`"
+    return type(error.orig).__name__
 
 
 def _apply_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -48,9 +61,16 @@ class Database:
 
     @contextmanager
     def session_scope(self) -> Iterator[Session]:
-        """A session whose transaction commits when the block ends, or rolls back on error."""
-        with self.sessions.begin() as session:
-            yield session
+        """A session whose transaction commits when the block ends, or rolls back on error.
+
+        A database that cannot answer (unreachable, locked, not migrated) is reported as
+        :class:`DatabaseUnavailable` (503 + Retry-After), never as a crash.
+        """
+        try:
+            with self.sessions.begin() as session:
+                yield session
+        except (OperationalError, ProgrammingError, InterfaceError) as error:
+            raise DatabaseUnavailable(_reason(error)) from error
 
     def ping(self) -> bool:
         try:

@@ -7,10 +7,12 @@ import binascii
 import json
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, tuple_
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from shipyard.db.tables import FeedbackRow, PredictionRow
@@ -85,8 +87,11 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         created_at, prediction_id = json.loads(raw)
-        return datetime.fromisoformat(created_at), uuid.UUID(prediction_id)
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as error:
+        moment = datetime.fromisoformat(created_at)
+        if moment.tzinfo is None:
+            raise ValueError("cursor time without a zone")
+        return moment.astimezone(UTC), uuid.UUID(prediction_id)
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError, OverflowError) as error:
         raise InvalidCursor() from error
 
 
@@ -131,24 +136,36 @@ def count_predictions(session: Session, model_name: str | None = None) -> int:
     return int(session.execute(query).scalar_one())
 
 
+def _insert_ignoring_duplicates(session: Session) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` in the session's dialect."""
+    return {"sqlite": sqlite_insert, "postgresql": postgresql_insert}[
+        session.get_bind().dialect.name
+    ]
+
+
 def record_feedback(session: Session, feedback: Feedback) -> Feedback:
-    """Store the true label once; the same label again is a no-op, a different one a conflict."""
+    """Store the true label once; the same label again is a no-op, a different one a conflict.
+
+    Concurrent first submissions do not race: the insert ignores a duplicate key, and every
+    caller then compares its label with the one that was stored.
+    """
     if session.get(PredictionRow, feedback.prediction_id) is None:
         raise PredictionNotFound(str(feedback.prediction_id))
-    existing = session.get(FeedbackRow, feedback.prediction_id)
-    if existing is not None:
-        if existing.label != feedback.label:
-            raise FeedbackConflict(str(feedback.prediction_id), existing.label, feedback.label)
-        stored = _to_feedback(existing)
-        assert stored is not None
-        return stored
-    session.add(
-        FeedbackRow(
+    insert_feedback = _insert_ignoring_duplicates(session)
+    session.execute(
+        insert_feedback(FeedbackRow)
+        .values(
             prediction_id=feedback.prediction_id,
             label=feedback.label,
             created_at=feedback.created_at,
             caller_id=feedback.caller_id,
         )
+        .on_conflict_do_nothing(index_elements=["prediction_id"])
     )
-    session.flush()
-    return feedback
+    stored = session.get(FeedbackRow, feedback.prediction_id, populate_existing=True)
+    assert stored is not None  # inserted just now, or by whoever came first
+    if stored.label != feedback.label:
+        raise FeedbackConflict(str(feedback.prediction_id), stored.label, feedback.label)
+    recorded = _to_feedback(stored)
+    assert recorded is not None
+    return recorded

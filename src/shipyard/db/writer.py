@@ -5,6 +5,9 @@ future. A single thread takes everything that is waiting (up to ``max_batch_rows
 inserts it as one multi-row statement, commits once, and only then resolves the futures.
 While one transaction commits, the next requests queue up and share the next one, so the
 cost of a commit (an fsync) is spread over all requests that arrived meanwhile.
+
+If a shared transaction fails, each request of the batch is retried in a transaction of its
+own, so one bad row cannot fail the requests that happened to share its commit.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from shipyard.db.engine import Database
 from shipyard.db.predictions import insert_entries
 from shipyard.domain.prediction import PredictionEntry
-from shipyard.errors import DatabaseUnavailable, Unavailable
+from shipyard.errors import DatabaseUnavailable, ShipyardError, Unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +34,15 @@ logger = logging.getLogger(__name__)
 class _Pending:
     entries: Sequence[PredictionEntry]
     done: Future[None] = field(default_factory=Future)
+
+    def resolve(self, error: ShipyardError | None) -> None:
+        # A waiter that gave up (cancelled) must not take the writer thread down with it.
+        if self.done.done():
+            return
+        if error is None:
+            self.done.set_result(None)
+        else:
+            self.done.set_exception(error)
 
 
 @dataclass(slots=True)
@@ -72,6 +84,10 @@ class PredictionLogWriter:
     def pending_rows(self) -> int:
         return self._pending_rows
 
+    @property
+    def is_running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
     def start(self) -> None:
         if self._thread is not None:
             return
@@ -80,26 +96,39 @@ class PredictionLogWriter:
         self._thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Refuse new rows, commit everything already submitted, then end the thread."""
+        """Refuse new rows, commit everything already submitted, then end the thread.
+
+        Whatever could not be committed within ``timeout`` is failed, never left waiting.
+        """
         with self._lock:
             self._accepting = False
-        if self._thread is None:
-            return
-        self._queue.put(None)
-        self._thread.join(timeout)
-        self._thread = None
+            # Under the lock: no submit can slip its rows in behind the stop marker.
+            self._queue.put(None)
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        self._fail_leftovers()
 
     def submit(self, entries: Sequence[PredictionEntry]) -> Future[None]:
         """Queue rows; the future resolves once they are committed (or fails with the reason)."""
+        pending = _Pending(entries)
         with self._lock:
             if not self._accepting:
                 raise LogWriterStopped()
             if self._pending_rows + len(entries) > self._max_pending_rows:
                 raise LogWriterOverloaded(self._pending_rows)
             self._pending_rows += len(entries)
-        pending = _Pending(entries)
-        self._queue.put(pending)
+            self._queue.put(pending)
         return pending.done
+
+    def _fail_leftovers(self) -> None:
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if item is not None:
+                self._finish([item], LogWriterStopped())
 
     def _take_batch(self, first: _Pending) -> tuple[list[_Pending], bool]:
         batch = [first]
@@ -116,46 +145,54 @@ class PredictionLogWriter:
         return batch, False
 
     def _run(self) -> None:
-        stopping = False
         while True:
-            if stopping:
-                try:
-                    first = self._queue.get_nowait()
-                except queue.Empty:
-                    return
-            else:
-                first = self._queue.get()
+            first = self._queue.get()
             if first is None:
-                stopping = True
-                continue
+                break
             batch, saw_stop = self._take_batch(first)
-            stopping = stopping or saw_stop
-            self._commit(batch)
+            self._write(batch)
+            if saw_stop:
+                break
+        # Rows submitted before the stop marker are still in the queue: commit them too.
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if item is not None:
+                self._write([item])
 
-    def _commit(self, batch: list[_Pending]) -> None:
+    def _write(self, batch: list[_Pending]) -> None:
+        error = self._commit(batch)
+        if error is None or len(batch) == 1:
+            self._finish(batch, error)
+            return
+        # Isolate: each request of the failed batch gets its own transaction.
+        for pending in batch:
+            self._finish([pending], self._commit([pending]))
+
+    def _commit(self, batch: list[_Pending]) -> ShipyardError | None:
         entries = [entry for pending in batch for entry in pending.entries]
         started = time.perf_counter()
-        error: Exception | None = None
         try:
             with self._database.engine.begin() as connection:
                 insert_entries(connection, entries)
         except SQLAlchemyError as failure:
             logger.error("prediction log commit failed for %d rows: %s", len(entries), failure)
-            error = DatabaseUnavailable(type(failure).__name__)
+            self.stats.failed_batches += 1
+            return DatabaseUnavailable(type(failure).__name__)
         except Exception as failure:  # a thread boundary: every waiting request must hear back
             logger.exception("prediction log writer failed for %d rows", len(entries))
-            error = DatabaseUnavailable(f"unexpected {type(failure).__name__}")
-        with self._lock:
-            self._pending_rows -= len(entries)
-        if error is None:
-            self.stats.committed_rows += len(entries)
-            self.stats.committed_batches += 1
-            self.stats.last_batch_rows = len(entries)
-            self.stats.last_commit_seconds = time.perf_counter() - started
-        else:
             self.stats.failed_batches += 1
+            return DatabaseUnavailable(f"unexpected {type(failure).__name__}")
+        self.stats.committed_rows += len(entries)
+        self.stats.committed_batches += 1
+        self.stats.last_batch_rows = len(entries)
+        self.stats.last_commit_seconds = time.perf_counter() - started
+        return None
+
+    def _finish(self, batch: list[_Pending], error: ShipyardError | None) -> None:
+        with self._lock:
+            self._pending_rows -= sum(len(pending.entries) for pending in batch)
         for pending in batch:
-            if error is None:
-                pending.done.set_result(None)
-            else:
-                pending.done.set_exception(error)
+            pending.resolve(error)

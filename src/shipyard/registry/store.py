@@ -2,7 +2,8 @@
 
 mlflow is imported lazily (it costs seconds) and always through an explicit client bound to
 the configured tracking URI, so two registries in one process do not share global state.
-Only :meth:`ModelRegistry.log_training_run` uses MLflow's fluent API, which needs it.
+Only :meth:`ModelRegistry.log_training_run` uses the fluent API (it needs global URIs,
+which it sets for the call and then restores).
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,7 +27,6 @@ from shipyard.errors import (
     ModelNotFound,
     ModelVersionNotFound,
     RegistryUnavailable,
-    ShipyardError,
 )
 from shipyard.registry.skops_policy import load_trusted
 
@@ -130,102 +131,99 @@ class ModelRegistry:
         mlflow = _import_mlflow()
         try:
             return action(*args, **kwargs)
-        except mlflow.exceptions.RestException as error:
+        except mlflow.exceptions.MlflowException as error:
             if error.error_code == "RESOURCE_DOES_NOT_EXIST":
                 raise ModelNotFound(what) from error
-            raise RegistryUnavailable(str(error)) from error
-        except mlflow.exceptions.MlflowException as error:
-            if error.error_code in {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}:
-                raise ModelNotFound(what) from error
             raise RegistryUnavailable(error.message) from error
-        except ShipyardError:
-            raise
         except OSError as error:
             raise RegistryUnavailable(str(error)) from error
 
-    def _version(self, raw: MlflowModelVersion, aliases: Mapping[str, str]) -> ModelVersion:
-        metrics: dict[str, float] = {}
-        if raw.run_id:
-            run = self._call(raw.name, self._client().get_run, raw.run_id)
-            metrics = dict(run.data.metrics)
-        version = str(raw.version)
+    def _run_metrics(self, run_id: str | None) -> dict[str, float]:
+        """A version's metrics, from its run; a deleted run only loses the metrics."""
+        if not run_id:
+            return {}
+        try:
+            run = self._call(run_id, self._client().get_run, run_id)
+        except ModelNotFound:
+            return {}
+        return dict(run.data.metrics)
+
+    def _version(self, raw: MlflowModelVersion, aliases: tuple[str, ...]) -> ModelVersion:
         return ModelVersion(
             name=raw.name,
-            version=version,
+            version=str(raw.version),
             created_at=datetime.fromtimestamp(raw.creation_timestamp / 1000, tz=UTC),
-            aliases=tuple(sorted(alias for alias, v in aliases.items() if v == version)),
+            aliases=tuple(sorted(aliases)),
             run_id=raw.run_id,
-            metrics=metrics,
+            metrics=self._run_metrics(raw.run_id),
         )
-
-    def _aliases(self, name: str) -> dict[str, str]:
-        model = self._call(name, self._client().get_registered_model, name)
-        return {alias: str(version) for alias, version in model.aliases.items()}
 
     def get_model(self, name: str) -> RegisteredModel:
         client = self._client()
         model = self._call(name, client.get_registered_model, name)
         aliases = {alias: str(version) for alias, version in model.aliases.items()}
-        raw_versions = self._call(name, client.search_model_versions, f"name = '{name}'")
-        versions = sorted(
-            (self._version(raw, aliases) for raw in raw_versions),
-            key=lambda v: int(v.version),
-            reverse=True,
-        )
+        quoted = name.replace("\\", "\\\\").replace("'", "\\'")
+        found = self._call(name, client.search_model_versions, f"name = '{quoted}'")
+        versions = [
+            # Search results carry no aliases; the registered model does.
+            self._version(raw, tuple(a for a, v in aliases.items() if v == str(raw.version)))
+            for raw in sorted(found, key=lambda v: int(v.version), reverse=True)
+        ]
         return RegisteredModel(
             name=name, aliases=aliases, versions=tuple(versions), description=model.description
         )
 
     def resolve(self, name: str, reference: str) -> ModelVersion:
-        """A version by number (``"3"``) or alias (``"champion"``)."""
-        client = self._client()
-        aliases = self._aliases(name)
-        number = reference if reference.isdigit() else aliases.get(reference)
-        if number is None:
-            raise ModelVersionNotFound(name, reference)
-        try:
-            raw = self._call(name, client.get_model_version, name, number)
-        except ModelNotFound as error:
-            raise ModelVersionNotFound(name, reference) from error
-        return self._version(raw, aliases)
-
-    def _artifact_dir(self, version: ModelVersion) -> Path:
+        """A version by number (``"3"``) or alias (``"champion"``), in one registry call."""
         mlflow = _import_mlflow()
-        uri = self._call(
-            version.name,
-            self._client().get_model_version_download_uri,
-            version.name,
-            version.version,
-        )
-        return Path(self._call(version.name, mlflow.artifacts.download_artifacts, uri))
+        client = self._client()
+        try:
+            if reference.isdigit():
+                raw = client.get_model_version(name, reference)
+            else:
+                raw = client.get_model_version_by_alias(name, reference)
+        except mlflow.exceptions.MlflowException as error:
+            # MLflow reports an unknown alias as an invalid parameter, not a missing resource.
+            if error.error_code in {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}:
+                raise ModelVersionNotFound(name, reference) from error
+            raise RegistryUnavailable(error.message) from error
+        except OSError as error:
+            raise RegistryUnavailable(str(error)) from error
+        return self._version(raw, tuple(raw.aliases or ()))
 
     def load(self, name: str, reference: str) -> LoadedArtifact:
-        """Download a version and load its estimator with the skops allow-list."""
+        """Download a version and load its estimator with the skops allow-list.
+
+        Files go to a temporary folder, removed once the model is in memory.
+        """
         mlflow = _import_mlflow()
         version = self.resolve(name, reference)
-        directory = self._artifact_dir(version)
-        model_meta = mlflow.models.Model.load(str(directory / "MLmodel"))
-        flavor = model_meta.flavors.get("sklearn")
-        if flavor is None or flavor.get("serialization_format") != "skops":
-            raise UnsupportedModel(
-                f"{name} v{version.version} is not a skops-serialised scikit-learn model; "
-                "shipyard does not load pickles"
+        uri = self._call(name, self._client().get_model_version_download_uri, name, version.version)
+        with tempfile.TemporaryDirectory(prefix="shipyard-model-") as scratch:
+            directory = Path(
+                self._call(
+                    name,
+                    mlflow.artifacts.download_artifacts,
+                    artifact_uri=uri,
+                    dst_path=scratch,
+                    tracking_uri=self.tracking_uri,
+                    registry_uri=self.tracking_uri,
+                )
             )
-        if model_meta.signature is None:
-            raise UnsupportedModel(f"{name} v{version.version} was logged without a signature")
-        schema = schema_from_signature(model_meta.signature.inputs)
-        estimator = load_trusted(directory / flavor["pickled_model"])
-        example = _read_input_example(directory / "input_example.json")
+            model_meta = mlflow.models.Model.load(str(directory / "MLmodel"))
+            flavor = model_meta.flavors.get("sklearn")
+            if flavor is None or flavor.get("serialization_format") != "skops":
+                raise UnsupportedModel(
+                    f"{name} v{version.version} is not a skops-serialised scikit-learn model; "
+                    "shipyard does not load pickles"
+                )
+            if model_meta.signature is None:
+                raise UnsupportedModel(f"{name} v{version.version} was logged without a signature")
+            schema = schema_from_signature(model_meta.signature.inputs)
+            estimator = load_trusted(directory / flavor["pickled_model"])
+            example = _read_input_example(directory / "input_example.json")
         return LoadedArtifact(
-            version=ModelVersion(
-                name=version.name,
-                version=version.version,
-                created_at=version.created_at,
-                aliases=version.aliases,
-                run_id=version.run_id,
-                metrics=version.metrics,
-                input_schema=schema,
-            ),
+            version=replace(version, input_schema=schema),
             estimator=estimator,
             input_schema=schema,
             input_example=example,
@@ -236,14 +234,25 @@ class ModelRegistry:
             return None
         mlflow = _import_mlflow()
         try:
-            path = mlflow.artifacts.download_artifacts(
-                run_id=version.run_id,
-                artifact_path=PROFILE_ARTIFACT,
-                tracking_uri=self.tracking_uri,
-            )
+            with tempfile.TemporaryDirectory(prefix="shipyard-profile-") as scratch:
+                path = mlflow.artifacts.download_artifacts(
+                    run_id=version.run_id,
+                    artifact_path=PROFILE_ARTIFACT,
+                    dst_path=scratch,
+                    tracking_uri=self.tracking_uri,
+                )
+                return ReferenceProfile.model_validate_json(Path(path).read_text())
         except mlflow.exceptions.MlflowException:
             return None
-        return ReferenceProfile.model_validate_json(Path(path).read_text())
+
+    def run_params(self, version: ModelVersion) -> dict[str, str]:
+        if not version.run_id:
+            return {}
+        try:
+            run = self._call(version.run_id, self._client().get_run, version.run_id)
+        except ModelNotFound:
+            return {}
+        return dict(run.data.params)
 
     def set_alias(self, name: str, alias: str, version: str) -> None:
         self._call(name, self._client().set_registered_model_alias, name, alias, version)
@@ -264,25 +273,39 @@ class ModelRegistry:
         experiment_id = self._call(run.model_name, self._experiment_id, run.model_name)
         example = run.input_example
         signature = infer_signature(example, run.estimator.predict_proba(example))
-        with _fluent_lock:
-            mlflow.set_tracking_uri(self.tracking_uri)
-            mlflow.set_registry_uri(self.tracking_uri)
-            with mlflow.start_run(experiment_id=experiment_id, tags=dict(run.tags)):
-                mlflow.log_params(dict(run.params))
-                mlflow.log_metrics(dict(run.metrics))
-                with tempfile.TemporaryDirectory() as scratch:
-                    profile_path = Path(scratch) / PROFILE_ARTIFACT
-                    profile_path.write_text(run.profile.model_dump_json())
-                    mlflow.log_artifact(str(profile_path))
-                    mlflow.log_text(json.dumps(dict(run.params), indent=2), "params.json")
-                info = mlflow.sklearn.log_model(
-                    run.estimator,
-                    name="model",
-                    signature=signature,
-                    input_example=example,
-                    registered_model_name=run.model_name,
-                    serialization_format="skops",
-                    skops_trusted_types=run.skops_trusted_types,
-                    pyfunc_predict_fn="predict_proba",
-                )
+        with (
+            _fluent_lock,
+            _fluent_uris(mlflow, self.tracking_uri),
+            mlflow.start_run(experiment_id=experiment_id, tags=dict(run.tags)),
+        ):
+            mlflow.log_params(dict(run.params))
+            with tempfile.TemporaryDirectory() as scratch:
+                profile_path = Path(scratch) / PROFILE_ARTIFACT
+                profile_path.write_text(run.profile.model_dump_json())
+                mlflow.log_artifact(str(profile_path))
+            info = mlflow.sklearn.log_model(
+                run.estimator,
+                name="model",
+                signature=signature,
+                input_example=example,
+                registered_model_name=run.model_name,
+                serialization_format="skops",
+                skops_trusted_types=run.skops_trusted_types,
+                pyfunc_predict_fn="predict_proba",
+            )
+            # On the run and on MLflow 3's logged model, so both views show them.
+            mlflow.log_metrics(dict(run.metrics), model_id=info.model_id)
         return self.resolve(run.model_name, str(info.registered_model_version))
+
+
+@contextmanager
+def _fluent_uris(mlflow: Any, uri: str) -> Iterator[None]:
+    """Point MLflow's process-wide URIs at this registry for one block, then put them back."""
+    previous = (mlflow.get_tracking_uri(), mlflow.get_registry_uri())
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    try:
+        yield
+    finally:
+        mlflow.set_tracking_uri(previous[0])
+        mlflow.set_registry_uri(previous[1])

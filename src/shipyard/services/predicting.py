@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from shipyard.domain.ids import new_id
 from shipyard.domain.prediction import PredictionEntry, Score
+from shipyard.errors import InvalidInput, Unavailable
 from shipyard.services.runtime import Runtime
 from shipyard.serving.models import ServedModel
 from shipyard.serving.predictor import predict_records
@@ -27,7 +28,12 @@ class PredictionOutcome:
 def _score(served: ServedModel, body: bytes) -> tuple[list[dict[str, object]], list[Score], float]:
     started = time.perf_counter()
     records = served.validator.parse(body)
-    scores = predict_records(served.predictor, records, served.input_schema)
+    try:
+        scores = predict_records(served.predictor, records, served.input_schema)
+    except (ValueError, TypeError, OverflowError) as error:
+        # Schema-valid records the model still cannot take (e.g. a value it never saw and
+        # cannot encode): the caller's records, not the server, need to change.
+        raise PredictionFailed(served.name, served.version, str(error)) from error
     return records, scores, (time.perf_counter() - started) * 1000.0
 
 
@@ -36,7 +42,10 @@ async def predict(
 ) -> PredictionOutcome:
     """Score a request body with the served version of ``model_name`` and log every record."""
     served = runtime.models.get(model_name)  # read once: the whole request uses this version
-    records, scores, latency_ms = await asyncio.to_thread(_score, served, body)
+    loop = asyncio.get_running_loop()
+    records, scores, latency_ms = await loop.run_in_executor(
+        runtime.predict_pool, _score, served, body
+    )
     created_at = datetime.now(UTC)
     entries = [
         PredictionEntry(
@@ -53,5 +62,24 @@ async def predict(
         )
         for record, score in zip(records, scores, strict=True)
     ]
-    await asyncio.wrap_future(runtime.writer.submit(entries))
+    committed = asyncio.wrap_future(runtime.writer.submit(entries))
+    timeout = runtime.settings.log_writer.commit_timeout_seconds
+    try:
+        # Shielded: a request that is cancelled does not cancel the shared commit.
+        await asyncio.wait_for(asyncio.shield(committed), timeout)
+    except TimeoutError:
+        raise CommitTimeout(timeout) from None
     return PredictionOutcome(request_id=request_id, entries=entries)
+
+
+class CommitTimeout(Unavailable):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            f"the prediction log did not commit within {seconds:g} s; nothing was answered, "
+            "retry with the same request"
+        )
+
+
+class PredictionFailed(InvalidInput):
+    def __init__(self, name: str, version: str, reason: str) -> None:
+        super().__init__(f"{name} v{version} could not score these records: {reason}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from shipyard import __version__
@@ -13,7 +14,7 @@ from shipyard.errors import ShipyardError
 from shipyard.registry import ModelRegistry
 from shipyard.services.loading import load_served_model
 from shipyard.serving.models import ServedModels
-from shipyard.serving.threads import limit_native_threads
+from shipyard.serving.threads import prediction_executor
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +26,7 @@ class Runtime:
     writer: PredictionLogWriter
     registry: ModelRegistry
     models: ServedModels
+    predict_pool: ThreadPoolExecutor
     load_errors: dict[str, str] = field(default_factory=dict)
     schema_problem: str | None = None
     version: str = __version__
@@ -47,7 +49,6 @@ class Runtime:
         self.schema_problem = schema_problem(self.database)
         if self.schema_problem:
             logger.error("%s", self.schema_problem)
-        limit_native_threads(self.settings.serving.native_threads)
         self.writer.start()
         self.load_models()
 
@@ -59,6 +60,7 @@ class Runtime:
 
     def stop(self) -> None:
         self.writer.stop()
+        self.predict_pool.shutdown(wait=True)
         self.database.dispose()
 
 
@@ -81,4 +83,5 @@ def build_runtime(settings: Settings) -> Runtime:
         writer=writer,
         registry=registry_for(settings),
         models=ServedModels(list(serving.models), serving.served_default()),
+        predict_pool=prediction_executor(serving.predict_threads, serving.native_threads),
     )

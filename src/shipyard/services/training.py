@@ -46,6 +46,7 @@ class TrainingReport:
     promoted: bool
     train_rows: int
     test_rows: int
+    warnings: list[str]
 
 
 def _current_champion(registry: ModelRegistry, name: str, alias: str) -> Any | None:
@@ -53,6 +54,19 @@ def _current_champion(registry: ModelRegistry, name: str, alias: str) -> Any | N
         return registry.load(name, alias)
     except (ModelNotFound, ModelVersionNotFound):
         return None
+
+
+def _split_differences(champion_params: dict[str, str], options: TrainingOptions) -> list[str]:
+    """The comparison is fair only when both versions held out the same rows."""
+    differences = []
+    for key, ours in (("seed", options.seed), ("test_size", options.test_size)):
+        theirs = champion_params.get(key)
+        if theirs is not None and theirs != str(ours):
+            differences.append(
+                f"the champion was trained with {key}={theirs}, this run uses {key}={ours}: "
+                "it may have seen rows of this holdout, which favours it"
+            )
+    return differences
 
 
 def train_example(
@@ -84,7 +98,9 @@ def train_example(
     progress("Scoring the current champion on the same holdout")
     champion = _current_champion(registry, name, options.alias)
     champion_metrics = None
+    warnings: list[str] = []
     if champion is not None:
+        warnings = _split_differences(registry.run_params(champion.version), options)
         champion_metrics = holdout_metrics(
             champion.estimator, split.test_features, split.test_target, positive=positive
         )
@@ -117,6 +133,8 @@ def train_example(
     )
     promoted = champion_metrics is None or metrics.roc_auc > champion_metrics.roc_auc
     if promoted:
+        progress(f"Checking that version {version.version} loads as a server would load it")
+        registry.load(name, version.version)  # skops allow-list, signature: never alias a dud
         progress(f"Moving @{options.alias} to version {version.version}")
         registry.set_alias(name, options.alias, version.version)
     return TrainingReport(
@@ -130,4 +148,5 @@ def train_example(
         promoted=promoted,
         train_rows=len(split.train_features),
         test_rows=len(split.test_features),
+        warnings=warnings,
     )

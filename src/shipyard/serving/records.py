@@ -24,6 +24,10 @@ _PYTHON_TYPES: dict[FieldType, Any] = {
 }
 
 
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+
+
 class BadBody(InvalidInput):
     """The body is not a JSON object or array of objects."""
 
@@ -40,6 +44,12 @@ def _record_model(model_name: str, schema: InputSchema) -> type[BaseModel]:
         options: dict[str, Any] = {"strict": True}
         if field.type is FieldType.NUMBER:
             options["allow_inf_nan"] = False
+        elif field.type is FieldType.INTEGER:
+            # The model sees int64: a larger integer would wrap around, silently.
+            options.update(ge=INT64_MIN, le=INT64_MAX)
+        elif field.type is FieldType.STRING:
+            # NUL cannot be stored in PostgreSQL text or JSONB; refuse it up front.
+            options["pattern"] = r"^[^\x00]*$"
         if field.required:
             fields[field.name] = (python_type, Field(**options))
         else:
@@ -59,6 +69,8 @@ def _problem(error: Any, offset: tuple[str | int, ...]) -> FieldProblem:
         message = "unknown field; the model's input schema does not have it"
     elif error["type"] == "missing":
         message = "field required"
+    elif error["type"] == "string_pattern_mismatch":
+        message = "text must not contain NUL (\\u0000) characters"
     return FieldProblem(location=location, message=message)
 
 

@@ -8,9 +8,20 @@ cores: on two cores a HistGradientBoosting server used 1.5 cores for work worth 
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from threadpoolctl import threadpool_limits
 
 
-def limit_native_threads(threads: int = 1) -> None:
-    """Cap OpenMP and BLAS pools for the rest of the process."""
-    threadpool_limits(limits=threads)
+def prediction_executor(threads: int, native_threads: int) -> ThreadPoolExecutor:
+    """Threads for predictions, each with its OpenMP / BLAS teams capped.
+
+    OpenMP's thread count is a per-thread setting, so the cap is applied in each worker
+    thread as it starts, not once for the process.
+    """
+    return ThreadPoolExecutor(
+        max_workers=threads,
+        thread_name_prefix="predict",
+        initializer=threadpool_limits,
+        initargs=(native_threads,),
+    )

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 
 from shipyard.api.deps import RequestIdDep, RuntimeDep
 from shipyard.api.errors import ERROR_RESPONSES
+from shipyard.errors import UnsupportedMediaType
 from shipyard.schemas.predictions import PredictedRecordRead, PredictResponse
 from shipyard.services import predicting
 
@@ -28,9 +29,18 @@ PREDICT_BODY = {
 }
 
 
+def _require_json(request: Request) -> None:
+    """Refuse bodies not declared as JSON: a plain HTML form cannot post predictions."""
+    content_type = request.headers.get("content-type", "")
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise UnsupportedMediaType(content_type)
+
+
 async def _predict(
     runtime: RuntimeDep, name: str, request: Request, request_id: str
 ) -> PredictResponse:
+    _require_json(request)
     outcome = await predicting.predict(runtime, name, await request.body(), request_id=request_id)
     return PredictResponse(
         request_id=outcome.request_id,

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query
 from shipyard.api.deps import RuntimeDep
 from shipyard.api.errors import ERROR_RESPONSES
 from shipyard.domain.prediction import Feedback, LoggedPrediction, PredictionFilter
+from shipyard.errors import InvalidInput
 from shipyard.schemas.predictions import (
     FeedbackCreate,
     FeedbackRead,
@@ -23,10 +24,20 @@ from shipyard.services import predictions as service
 router = APIRouter(prefix="/v1/predictions", tags=["predictions"])
 
 
+class TimeOutOfRange(InvalidInput):
+    def __init__(self, moment: datetime) -> None:
+        super().__init__(f"{moment.isoformat()} cannot be expressed in UTC; use a nearer time")
+
+
 def _as_utc(moment: datetime | None) -> datetime | None:
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise TimeOutOfRange(moment) from None
 
 
 def _feedback_read(feedback: Feedback) -> FeedbackRead:
