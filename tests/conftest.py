@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import uuid
 import warnings
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,9 @@ from typing import Any
 import pytest
 
 from shipyard.config import ServingSettings, Settings
-from shipyard.db import open_database, upgrade_database
+from shipyard.db import Database, open_database, upgrade_database
+from shipyard.db import predictions as log
+from shipyard.domain.prediction import PredictionFilter
 
 
 def attrition_record() -> dict[str, Any]:
@@ -47,6 +50,20 @@ def attrition_record() -> dict[str, Any]:
         "YearsSinceLastPromotion": 0,
         "YearsWithCurrManager": 5,
     }
+
+
+def logged_ids(database: Database, *, page_size: int = 500) -> list[uuid.UUID]:
+    """Every prediction id in the log, newest first, read page by page as a client would."""
+    ids: list[uuid.UUID] = []
+    cursor = None
+    while True:
+        with database.session_scope() as session:
+            page, cursor = log.page_predictions(
+                session, PredictionFilter(), limit=page_size, cursor=cursor
+            )
+        ids.extend(item.entry.id for item in page)
+        if cursor is None:
+            return ids
 
 
 @pytest.fixture(scope="session")

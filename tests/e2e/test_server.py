@@ -13,9 +13,7 @@ import httpx
 import pytest
 
 from shipyard.db import open_database
-from shipyard.db import predictions as log
-from shipyard.domain.prediction import PredictionFilter
-from tests.conftest import attrition_record
+from tests.conftest import attrition_record, logged_ids
 from tests.e2e.conftest import RunningServer
 
 pytestmark = pytest.mark.e2e
@@ -43,19 +41,10 @@ async def send_predictions(url: str, total: int, clients: int) -> list[str]:
     return acknowledged
 
 
-def logged_ids(server: RunningServer) -> list[uuid.UUID]:
+def ids_in_log(server: RunningServer) -> list[uuid.UUID]:
     database = open_database(server.settings.resolved_database_url())
     try:
-        ids: list[uuid.UUID] = []
-        cursor = None
-        while True:
-            with database.session_scope() as session:
-                page, cursor = log.page_predictions(
-                    session, PredictionFilter(), limit=500, cursor=cursor
-                )
-            ids.extend(item.entry.id for item in page)
-            if cursor is None:
-                return ids
+        return logged_ids(database)
     finally:
         database.dispose()
 
@@ -66,7 +55,7 @@ def test_500_predictions_from_16_concurrent_clients_give_500_rows(
     server = start_server()
     acknowledged = asyncio.run(send_predictions(server.url, total=500, clients=16))
     assert len(acknowledged) == 500
-    logged = logged_ids(server)
+    logged = ids_in_log(server)
     assert len(logged) == 500
     assert {uuid.UUID(i) for i in acknowledged} == set(logged)
 

@@ -27,6 +27,7 @@ from shipyard.errors import (
     PredictionNotFound,
     Unavailable,
 )
+from tests.conftest import logged_ids
 
 pytestmark = pytest.mark.integration
 
@@ -96,18 +97,8 @@ def test_pages_are_newest_first_and_cover_every_row_once(database: Database) -> 
     start = datetime(2026, 1, 1, tzinfo=UTC)
     entries = [entry(at=start + timedelta(seconds=i // 2)) for i in range(25)]
     insert(database, *entries)
-    seen: list[uuid.UUID] = []
-    cursor = None
-    while True:
-        with database.session_scope() as session:
-            page, cursor = log.page_predictions(
-                session, PredictionFilter(), limit=10, cursor=cursor
-            )
-        seen.extend(item.entry.id for item in page)
-        if cursor is None:
-            break
     expected = sorted(entries, key=lambda e: (e.created_at, e.id), reverse=True)
-    assert seen == [e.id for e in expected]
+    assert logged_ids(database, page_size=10) == [e.id for e in expected]
 
 
 def test_filters(database: Database) -> None:

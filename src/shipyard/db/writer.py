@@ -16,7 +16,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
@@ -121,14 +121,19 @@ class PredictionLogWriter:
             self._queue.put(pending)
         return pending.done
 
-    def _fail_leftovers(self) -> None:
+    def _queued(self) -> Iterator[_Pending]:
+        """What is in the queue right now, without waiting for more."""
         while True:
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 return
             if item is not None:
-                self._finish([item], LogWriterStopped())
+                yield item
+
+    def _fail_leftovers(self) -> None:
+        for pending in self._queued():
+            self._finish([pending], LogWriterStopped())
 
     def _take_batch(self, first: _Pending) -> tuple[list[_Pending], bool]:
         batch = [first]
@@ -154,13 +159,8 @@ class PredictionLogWriter:
             if saw_stop:
                 break
         # Rows submitted before the stop marker are still in the queue: commit them too.
-        while True:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                return
-            if item is not None:
-                self._write([item])
+        for pending in self._queued():
+            self._write([pending])
 
     def _write(self, batch: list[_Pending]) -> None:
         error = self._commit(batch)

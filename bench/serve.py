@@ -1,0 +1,212 @@
+"""Serving benchmark: shipyard against its baselines, in one run on one machine.
+
+Baselines measured in the same run:
+- in-process: validate + predict one record in a loop (the ceiling for one core);
+- floor: a hand-written FastAPI app around the same model (no validation, no log).
+Then `shipyard serve` (typed validation, every prediction committed to SQLite before the
+answer). Ratios between rows of one run are what matter; absolute numbers belong to the
+machine.
+
+    python bench/serve.py --seconds 10 --concurrency 1,16,64
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from shipyard.config import Settings
+from shipyard.db import open_database
+from shipyard.db import predictions as log
+from shipyard.services.loading import load_served_model
+from shipyard.services.runtime import registry_for
+from shipyard.services.training import TrainingOptions, train_example
+from shipyard.training.datasets import example
+
+BENCH = Path(__file__).parent
+RESULTS = BENCH / "results"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
+    for _ in range(600):
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited with {process.returncode}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(url)
+
+
+def in_process(settings: Settings, body: bytes, calls: int = 500) -> dict[str, float]:
+    served = load_served_model(registry_for(settings), "attrition", settings.serving)
+    from shipyard.serving.predictor import predict_records
+
+    timings = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        predict_records(served.predictor, served.validator.parse(body), served.input_schema)
+        timings.append(time.perf_counter() - started)
+    timings.sort()
+    return {
+        "rps": calls / sum(timings),
+        "p50_ms": timings[len(timings) // 2] * 1000,
+        "p99_ms": timings[int(len(timings) * 0.99) - 1] * 1000,
+    }
+
+
+def load(url: str, body_file: Path, concurrency: int, seconds: float) -> dict[str, float]:
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(BENCH / "load.py"),
+            url,
+            str(body_file),
+            str(concurrency),
+            str(seconds),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result: dict[str, float] = json.loads(out.stdout)
+    return result
+
+
+def serve(command: list[str], env: dict[str, str], ready_url: str) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    wait_ready(ready_url, process)
+    return process
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--concurrency", default="1,16,64")
+    args = parser.parse_args()
+    levels = [int(level) for level in args.concurrency.split(",")]
+
+    scratch = Path(tempfile.mkdtemp(prefix="shipyard-bench-"))
+    settings = Settings(data_dir=scratch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        train_example(registry_for(settings), "attrition", TrainingOptions(algorithm="logistic"))
+    features, _ = example("attrition").load()
+    record = {k: (v.item() if hasattr(v, "item") else v) for k, v in features.iloc[0].items()}
+    body_file = scratch / "record.json"
+    body_file.write_text(json.dumps(record))
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
+    env |= {
+        "SHIPYARD_DATA_DIR": str(scratch),
+        "SHIPYARD_MLFLOW_TRACKING_URI": settings.resolved_tracking_uri(),
+        "PYTHONPATH": str(BENCH.parent),
+    }
+    rows: list[dict[str, Any]] = [
+        {"server": "in-process", "concurrency": 1, **in_process(settings, body_file.read_bytes())}
+    ]
+
+    floor_port, shipyard_port = free_port(), free_port()
+    servers = {
+        "floor": (
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "bench.floor_app:app",
+                "--port",
+                str(floor_port),
+                "--no-access-log",
+            ],
+            f"http://127.0.0.1:{floor_port}",
+            f"http://127.0.0.1:{floor_port}/docs",
+        ),
+        "shipyard": (
+            [sys.executable, "-m", "shipyard", "serve", "--port", str(shipyard_port)],
+            f"http://127.0.0.1:{shipyard_port}",
+            f"http://127.0.0.1:{shipyard_port}/readyz",
+        ),
+    }
+    for name, (command, base, ready) in servers.items():
+        process = serve(command, env, ready)
+        try:
+            load(f"{base}/predict", body_file, 4, 2)  # warm-up
+            for level in levels:
+                rows.append(
+                    {
+                        "server": name,
+                        "concurrency": level,
+                        **load(f"{base}/predict", body_file, level, args.seconds),
+                    }
+                )
+        finally:
+            process.terminate()
+            process.wait(30)
+
+    database = open_database(settings.resolved_database_url())
+    with database.session_scope() as session:
+        logged = log.count_predictions(session)
+    database.dispose()
+    answered = sum(int(r.get("ok", 0)) for r in rows if r["server"] == "shipyard")
+    report(rows, logged=logged, answered_plus_warmup=answered, seconds=args.seconds)
+
+
+def report(
+    rows: list[dict[str, Any]], *, logged: int, answered_plus_warmup: int, seconds: float
+) -> None:
+    floor = {r["concurrency"]: r["rps"] for r in rows if r["server"] == "floor"}
+    ceiling = rows[0]["rps"]
+    lines = [
+        f"serving benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+        f"{os.cpu_count()} cores, {seconds:g} s per row",
+        "",
+        "| server | concurrency | req/s | p50 ms | p99 ms | vs floor | vs in-process |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        base = floor.get(r["concurrency"])
+        versus_floor = f"{r['rps'] / base:.2f}" if base and r["server"] != "in-process" else ""
+        lines.append(
+            f"| {r['server']} | {r['concurrency']} | {r['rps']:.0f} | {r['p50_ms']:.1f} "
+            f"| {r['p99_ms']:.1f} | {versus_floor} | {r['rps'] / ceiling:.2f} |"
+        )
+    lines += [
+        "",
+        f"shipyard: {answered_plus_warmup} answers measured (+ warm-up), {logged} rows in the log",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    RESULTS.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    (RESULTS / f"serve-{stamp}.json").write_text(
+        json.dumps({"rows": rows, "logged": logged}, indent=2)
+    )
+    (RESULTS / f"serve-{stamp}.md").write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
