@@ -39,7 +39,7 @@ class ServingSettings(BaseModel):
     max_rows_per_request: int = Field(default=1_000, gt=0)
     """Most records one prediction request may carry; more get 413."""
 
-    predict_threads: int = Field(default=4, ge=1)
+    predict_threads: int = Field(default=2, ge=1)
     """Threads that run predictions off the event loop (the most predictions at once)."""
 
     native_threads: int = Field(default=1, ge=1)
@@ -77,6 +77,9 @@ class ServerSettings(BaseModel):
 
     workers: int = Field(default=1, ge=1)
     """Worker processes (uvicorn's supervisor)."""
+
+    access_log: bool = True
+    """Write uvicorn's line per request."""
 
 
 class Settings(BaseSettings):

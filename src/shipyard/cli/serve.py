@@ -39,7 +39,7 @@ def _migrate(settings: Settings) -> None:
         database.dispose()
 
 
-def _run_server(host: str, port: int, workers: int) -> None:
+def _run_server(host: str, port: int, workers: int, access_log: bool) -> None:
     uvicorn.run(
         APP_FACTORY,
         factory=True,
@@ -48,6 +48,7 @@ def _run_server(host: str, port: int, workers: int) -> None:
         workers=workers,
         timeout_graceful_shutdown=30,
         log_level="info",
+        access_log=access_log,
     )
 
 
@@ -56,6 +57,9 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (default 8000, or $PORT).")] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
     migrate: Annotated[bool, typer.Option(help="Apply database migrations first.")] = True,
+    access_log: Annotated[
+        bool | None, typer.Option(help="Log a line per request (default: on).")
+    ] = None,
 ) -> None:
     """Serve the @champion of each configured model over HTTP."""
     settings = current_settings()
@@ -65,6 +69,7 @@ def serve(
         host or settings.server.host,
         _port(port, settings),
         workers or settings.server.workers,
+        settings.server.access_log if access_log is None else access_log,
     )
 
 
@@ -110,4 +115,4 @@ def demo(
     console.print(
         f"curl -s http://localhost:{chosen_port}/v1/predictions?limit=5\n", soft_wrap=True
     )
-    _run_server(host, chosen_port, 1)
+    _run_server(host, chosen_port, 1, settings.server.access_log)

@@ -62,9 +62,21 @@ def conform_frame(frame: pd.DataFrame, schema: InputSchema) -> pd.DataFrame:
 
 
 def records_to_frame(records: Sequence[dict[str, Any]], schema: InputSchema) -> pd.DataFrame:
-    return conform_frame(
-        pd.DataFrame.from_records(list(records), columns=list(schema.names)), schema
-    )
+    """A frame from records already validated against ``schema``.
+
+    Built column by column in the training dtypes: several times cheaper than letting pandas
+    infer types and converting them afterwards, which matters for one-row requests.
+    """
+    columns: dict[str, Any] = {}
+    for field in schema.fields:
+        values = [record.get(field.name) for record in records]
+        dtype = _DTYPES[field.type]
+        if not field.required and any(value is None for value in values):
+            numeric = field.type in (FieldType.NUMBER, FieldType.INTEGER)
+            dtype = np.float64 if numeric else object
+            values = [np.nan if value is None and numeric else value for value in values]
+        columns[field.name] = np.array(values, dtype=dtype)
+    return pd.DataFrame(columns, copy=False)
 
 
 def scores_from_probabilities(

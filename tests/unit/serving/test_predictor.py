@@ -103,5 +103,6 @@ def test_records_become_a_frame_with_training_dtypes() -> None:
         schema,
     )
     assert list(frame.columns) == ["n", "x", "s", "maybe"]
-    assert [str(t) for t in frame.dtypes] == ["int64", "float64", "object", "float64"]
+    assert [str(frame[c].dtype) for c in ("n", "x", "maybe")] == ["int64", "float64", "float64"]
+    assert pd.api.types.is_string_dtype(frame["s"])
     assert frame["maybe"].isna().tolist() == [True, False]
