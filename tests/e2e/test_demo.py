@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -11,21 +12,28 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import make_settings
-from tests.e2e.conftest import free_port, server_environment, stop, wait_until_ready
+from tests.e2e.conftest import free_port, stop, wait_until_ready
 
 pytestmark = pytest.mark.e2e
 
 
 def test_demo_trains_serves_and_its_curl_example_works(tmp_path: Path) -> None:
-    data_dir = tmp_path / "fresh"
-    settings = make_settings(data_dir, data_dir / "shipyard.db")
+    """As the README runs it: no settings at all, the embedded default in the working dir."""
+    workdir = tmp_path / "project"
+    workdir.mkdir()
+    data_dir = workdir / ".shipyard"
     port = free_port()
     log_path = tmp_path / "demo.log"
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("SHIPYARD_", "MLFLOW_")) and name != "DATABASE_URL"
+    }
     with log_path.open("w") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "shipyard", "demo", "--port", str(port)],
-            env={**server_environment(settings), "COLUMNS": "400"},
+            cwd=workdir,
+            env={**env, "COLUMNS": "400"},
             stdout=log_file,
             stderr=subprocess.STDOUT,
             text=True,
@@ -49,3 +57,4 @@ def test_demo_trains_serves_and_its_curl_example_works(tmp_path: Path) -> None:
         stop(process)
     assert (data_dir / "mlflow.db").exists()
     assert (data_dir / "shipyard.db").exists()
+    assert sorted(p.name for p in workdir.iterdir()) == [".shipyard"]  # nothing else written

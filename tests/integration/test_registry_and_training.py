@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from pathlib import Path
 
@@ -100,3 +101,23 @@ def test_skops_files_with_types_outside_the_allow_list_are_refused(tmp_path: Pat
     sio.dump(tree, path)
     with pytest.raises(UntrustedModelFile, match=r"sklearn\.tree\._tree\.Tree"):
         load_trusted(path)
+
+
+def test_training_leaves_mlflow_process_settings_as_it_found_them(
+    store_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mlflow
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("MLFLOW_REGISTRY_URI", raising=False)
+    monkeypatch.chdir(tmp_path)
+    before = mlflow.get_tracking_uri()
+    registry = registry_for(make_settings(store_copy, tmp_path / "log.db"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        train_example(registry, "attrition", TrainingOptions(algorithm="logistic"))
+    # Settings read after training must still find the data dir's store, not MLflow's default.
+    assert "MLFLOW_TRACKING_URI" not in os.environ
+    assert "MLFLOW_REGISTRY_URI" not in os.environ
+    assert mlflow.get_tracking_uri() == before
+    assert not (tmp_path / "mlflow.db").exists()

@@ -298,14 +298,26 @@ class ModelRegistry:
         return self.resolve(run.model_name, str(info.registered_model_version))
 
 
+_URI_VARIABLES = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+
+
 @contextmanager
 def _fluent_uris(mlflow: Any, uri: str) -> Iterator[None]:
-    """Point MLflow's process-wide URIs at this registry for one block, then put them back."""
-    previous = (mlflow.get_tracking_uri(), mlflow.get_registry_uri())
+    """Point MLflow's process-wide URIs at this registry for one block, then put them back.
+
+    MLflow also writes them to ``MLFLOW_TRACKING_URI`` / ``MLFLOW_REGISTRY_URI`` (for child
+    processes), which shipyard's own settings read: both are restored exactly as found.
+    """
+    saved = {name: os.environ.get(name) for name in _URI_VARIABLES}
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     try:
         yield
     finally:
-        mlflow.set_tracking_uri(previous[0])
-        mlflow.set_registry_uri(previous[1])
+        mlflow.set_tracking_uri(saved["MLFLOW_TRACKING_URI"])
+        mlflow.set_registry_uri(saved["MLFLOW_REGISTRY_URI"])
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
