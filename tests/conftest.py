@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from shipyard.config import ServingSettings, Settings
 from shipyard.db import Database, open_database, upgrade_database
@@ -88,22 +94,76 @@ def store_copy(trained_store: Path, tmp_path: Path) -> Path:
     return target
 
 
-def make_settings(data_dir: Path, database: Path, **overrides: Any) -> Settings:
+def make_settings(data_dir: Path, database_url: str, **overrides: Any) -> Settings:
     uri = f"sqlite:///{data_dir / 'mlflow.db'}"
     return Settings(
         data_dir=data_dir,
         mlflow_tracking_uri=uri,
-        database_url=f"sqlite:///{database}",
+        database_url=database_url,
         **overrides,
     )
 
 
+POSTGRES_ADMIN_URL = os.environ.get(
+    "SHIPYARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@contextmanager
+def temporary_postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database on the local server, dropped afterwards."""
+    name = f"shipyard_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as error:
+        admin.dispose()
+        raise RuntimeError(
+            f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL} ({error.orig}); start it "
+            "(.ci/run does) or point SHIPYARD_TEST_POSTGRES_URL at a server you may create "
+            "databases on"
+        ) from None
+    try:
+        yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The prediction log's URL: every test that takes it runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'log.db'}"
+        return
+    with temporary_postgres_database() as url:
+        yield url
+
+
+@contextmanager
+def write_lock(database: Database) -> Iterator[None]:
+    """Hold the prediction table's write lock from another connection, as a long
+    transaction would, so that the log writer has to wait."""
+    connection = database.engine.connect()
+    try:
+        if database.is_sqlite:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.execute(text("LOCK TABLE predictions IN EXCLUSIVE MODE"))
+        yield
+    finally:
+        connection.rollback()
+        connection.close()
+
+
 @pytest.fixture
-def settings(trained_store: Path, tmp_path: Path) -> Settings:
+def settings(trained_store: Path, database_url: str) -> Settings:
     """Settings over the shared trained store (read only) and a fresh prediction log."""
     return make_settings(
         trained_store,
-        tmp_path / "log.db",
+        database_url,
         serving=ServingSettings(max_rows_per_request=50, max_body_bytes=64_000),
     )
 

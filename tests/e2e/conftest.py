@@ -73,11 +73,13 @@ def stop(process: subprocess.Popen[str]) -> None:
 
 
 @pytest.fixture
-def start_server(trained_store: Path, tmp_path: Path) -> Iterator[Callable[..., RunningServer]]:
+def start_server(
+    trained_store: Path, tmp_path: Path, database_url: str
+) -> Iterator[Callable[..., RunningServer]]:
     started: list[subprocess.Popen[str]] = []
 
     def start(*extra: str) -> RunningServer:
-        settings = make_settings(trained_store, tmp_path / "log.db")
+        settings = make_settings(trained_store, database_url)
         port = free_port()
         log_path = tmp_path / f"server-{port}.log"
         with log_path.open("w") as log_file:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +15,7 @@ from shipyard.api.app import create_app
 from shipyard.config import Settings
 from shipyard.db import open_database, upgrade_database
 from shipyard.db import predictions as log
-from tests.conftest import attrition_record
+from tests.conftest import attrition_record, write_lock
 
 pytestmark = pytest.mark.integration
 
@@ -416,15 +415,11 @@ def test_a_commit_that_does_not_come_in_time_is_a_503_not_a_hang(migrated: Setti
             "log_writer": migrated.log_writer.model_copy(update={"commit_timeout_seconds": 0.5})
         }
     )
-    database_path = slow.resolved_database_url().removeprefix("sqlite:///")
+    database = open_database(slow.resolved_database_url())
     with TestClient(create_app(slow)) as client:
-        blocker = sqlite3.connect(database_path)
-        blocker.execute("BEGIN IMMEDIATE")
-        try:
+        with write_lock(database):
             response = client.post("/predict", json=attrition_record())
-        finally:
-            blocker.rollback()
-            blocker.close()
+        database.dispose()
         assert response.status_code == 503
         assert response.json()["error"] == "CommitTimeout"
         assert client.post("/predict", json=attrition_record()).status_code == 200

@@ -57,7 +57,8 @@ def mutated_records(draw: st.DrawFn) -> Any:
 def live(
     trained_store: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[TestClient, Settings]]:
-    settings = make_settings(trained_store, tmp_path_factory.mktemp("fuzz") / "log.db")
+    log_path = tmp_path_factory.mktemp("fuzz") / "log.db"
+    settings = make_settings(trained_store, f"sqlite:///{log_path}")
     database = open_database(settings.resolved_database_url())
     upgrade_database(database)
     database.dispose()

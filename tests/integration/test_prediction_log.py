@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,14 +25,14 @@ from shipyard.errors import (
     PredictionNotFound,
     Unavailable,
 )
-from tests.conftest import logged_ids
+from tests.conftest import logged_ids, write_lock
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    database = open_database(f"sqlite:///{tmp_path / 'log.db'}")
+def database(database_url: str) -> Iterator[Database]:
+    database = open_database(database_url)
     upgrade_database(database)
     yield database
     database.dispose()
@@ -71,11 +69,13 @@ def test_migrations_reach_head_and_go_back(database: Database) -> None:
     assert current_revision(database) == head_revision()
 
 
-def test_sqlite_runs_in_wal_mode_with_full_sync(database: Database) -> None:
+def test_sqlite_runs_in_wal_mode_with_full_sync(tmp_path: Path) -> None:
+    database = open_database(f"sqlite:///{tmp_path / 'log.db'}")
     with database.engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 10_000
+    database.dispose()
 
 
 def test_a_row_reads_back_whole_with_utc_time(database: Database) -> None:
@@ -203,22 +203,10 @@ def test_backlog_over_the_limit_is_refused_not_queued(database: Database) -> Non
     writer.stop()
 
 
-@contextmanager
-def locked(database: Database) -> Iterator[None]:
-    """Hold SQLite's write lock from another connection, as a long transaction would."""
-    connection = sqlite3.connect(database.engine.url.database or "")
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    finally:
-        connection.rollback()
-        connection.close()
-
-
 def test_a_cancelled_waiter_does_not_stop_the_writer(database: Database) -> None:
     writer = PredictionLogWriter(database, max_batch_rows=10, max_pending_rows=100)
     writer.start()
-    with locked(database):
+    with write_lock(database):
         abandoned = writer.submit([entry()])
         abandoned.cancel()  # the request that waited for it went away
     writer.submit([entry()]).result(timeout=30)
@@ -233,7 +221,7 @@ def test_one_bad_request_does_not_fail_the_requests_sharing_its_commit(
     insert(database, existing)
     writer = PredictionLogWriter(database, max_batch_rows=1_000, max_pending_rows=1_000)
     writer.start()
-    with locked(database):
+    with write_lock(database):
         first = writer.submit([entry()])  # taken alone; the writer then waits on the lock
         time.sleep(0.2)
         good = [writer.submit([entry()]) for _ in range(10)]
@@ -255,7 +243,7 @@ def test_stop_fails_what_it_cannot_commit_in_time_instead_of_leaving_it_waiting(
 ) -> None:
     writer = PredictionLogWriter(database, max_batch_rows=1, max_pending_rows=100)
     writer.start()
-    with locked(database):
+    with write_lock(database):
         in_flight = writer.submit([entry()])
         time.sleep(0.2)
         queued = writer.submit([entry()])

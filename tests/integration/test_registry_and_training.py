@@ -11,7 +11,6 @@ import pytest
 import skops.io as sio
 from sklearn.tree import DecisionTreeClassifier
 
-from shipyard.config import Settings
 from shipyard.domain.profile import CategoricalProfile, NumericProfile
 from shipyard.domain.schema import FieldType
 from shipyard.errors import ModelNotFound, ModelVersionNotFound
@@ -26,7 +25,7 @@ pytestmark = pytest.mark.integration
 def test_first_version_is_logged_with_everything_and_becomes_champion(
     trained_store: Path, tmp_path: Path
 ) -> None:
-    registry = registry_for(make_settings(trained_store, tmp_path / "log.db"))
+    registry = registry_for(make_settings(trained_store, f"sqlite:///{tmp_path / 'log.db'}"))
     champion = registry.resolve("attrition", "champion")
     assert champion.version == "1"
     assert champion.metrics["roc_auc"] > 0.75
@@ -59,7 +58,7 @@ def test_artifacts_live_in_the_data_dir_not_the_working_directory(
 
 
 def test_champion_moves_only_when_the_candidate_wins(store_copy: Path, tmp_path: Path) -> None:
-    settings = make_settings(store_copy, tmp_path / "log.db")
+    settings = make_settings(store_copy, f"sqlite:///{tmp_path / 'log.db'}")
     registry = registry_for(settings)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -85,8 +84,8 @@ def test_champion_moves_only_when_the_candidate_wins(store_copy: Path, tmp_path:
     assert registry.load("attrition", "3").estimator.classes_.tolist() == ["No", "Yes"]
 
 
-def test_unknown_models_and_references(settings: Settings) -> None:
-    registry = registry_for(settings)
+def test_unknown_models_and_references(trained_store: Path, tmp_path: Path) -> None:
+    registry = registry_for(make_settings(trained_store, f"sqlite:///{tmp_path / 'log.db'}"))
     with pytest.raises(ModelNotFound):
         registry.get_model("churn")
     with pytest.raises(ModelVersionNotFound):
@@ -112,7 +111,7 @@ def test_training_leaves_mlflow_process_settings_as_it_found_them(
     monkeypatch.delenv("MLFLOW_REGISTRY_URI", raising=False)
     monkeypatch.chdir(tmp_path)
     before = mlflow.get_tracking_uri()
-    registry = registry_for(make_settings(store_copy, tmp_path / "log.db"))
+    registry = registry_for(make_settings(store_copy, f"sqlite:///{tmp_path / 'log.db'}"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         train_example(registry, "attrition", TrainingOptions(algorithm="logistic"))
