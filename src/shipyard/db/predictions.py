@@ -11,10 +11,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, tuple_
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from shipyard.db.idempotency import insert_ignoring_duplicates
 from shipyard.db.tables import FeedbackRow, PredictionRow
 from shipyard.domain.prediction import Feedback, LoggedPrediction, PredictionEntry, PredictionFilter
 from shipyard.errors import FeedbackConflict, InvalidCursor, PredictionNotFound
@@ -136,13 +135,6 @@ def count_predictions(session: Session, model_name: str | None = None) -> int:
     return int(session.execute(query).scalar_one())
 
 
-def _insert_ignoring_duplicates(session: Session) -> Any:
-    """``INSERT … ON CONFLICT DO NOTHING`` in the session's dialect."""
-    return {"sqlite": sqlite_insert, "postgresql": postgresql_insert}[
-        session.get_bind().dialect.name
-    ]
-
-
 def record_feedback(session: Session, feedback: Feedback) -> Feedback:
     """Store the true label once; the same label again is a no-op, a different one a conflict.
 
@@ -151,7 +143,7 @@ def record_feedback(session: Session, feedback: Feedback) -> Feedback:
     """
     if session.get(PredictionRow, feedback.prediction_id) is None:
         raise PredictionNotFound(str(feedback.prediction_id))
-    insert_feedback = _insert_ignoring_duplicates(session)
+    insert_feedback = insert_ignoring_duplicates(session.get_bind().dialect.name)
     session.execute(
         insert_feedback(FeedbackRow)
         .values(

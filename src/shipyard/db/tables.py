@@ -72,3 +72,15 @@ class FeedbackRow(Base):
     label: Mapped[str] = mapped_column(String(200), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     caller_id: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+
+
+class IdempotencyRow(Base):
+    """The first answer to a keyed request; written in the same transaction as its rows."""
+
+    __tablename__ = "idempotency_keys"
+
+    caller_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)
+    response: Mapped[dict[str, Any]] = mapped_column(JsonDocument, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)

@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import SQLAlchemyError
 
 from shipyard.db.engine import Database
+from shipyard.db.idempotency import claim_key
 from shipyard.db.predictions import insert_entries
-from shipyard.domain.prediction import PredictionEntry
+from shipyard.domain.prediction import IdempotentRequest, PredictionEntry
 from shipyard.errors import DatabaseUnavailable, ShipyardError, Unavailable
 
 logger = logging.getLogger(__name__)
@@ -33,14 +34,16 @@ logger = logging.getLogger(__name__)
 @dataclass(slots=True)
 class _Pending:
     entries: Sequence[PredictionEntry]
-    done: Future[None] = field(default_factory=Future)
+    claim: IdempotentRequest | None = None
+    done: Future[bool] = field(default_factory=Future)
+    key_was_taken: bool = False
 
     def resolve(self, error: ShipyardError | None) -> None:
         # A waiter that gave up (cancelled) must not take the writer thread down with it.
         if self.done.done():
             return
         if error is None:
-            self.done.set_result(None)
+            self.done.set_result(not self.key_was_taken)
         else:
             self.done.set_exception(error)
 
@@ -109,9 +112,16 @@ class PredictionLogWriter:
             self._thread = None
         self._fail_leftovers()
 
-    def submit(self, entries: Sequence[PredictionEntry]) -> Future[None]:
-        """Queue rows; the future resolves once they are committed (or fails with the reason)."""
-        pending = _Pending(entries)
+    def submit(
+        self, entries: Sequence[PredictionEntry], claim: IdempotentRequest | None = None
+    ) -> Future[bool]:
+        """Queue rows; the future resolves once they are committed (or fails with the reason).
+
+        With a ``claim`` (an idempotency key and its answer), the rows are written only if the
+        key is new, in the same transaction; the future then says whether they were (False:
+        another request with the same key committed first, and these rows were dropped).
+        """
+        pending = _Pending(entries, claim)
         with self._lock:
             if not self._accepting:
                 raise LogWriterStopped()
@@ -172,10 +182,16 @@ class PredictionLogWriter:
             self._finish([pending], self._commit([pending]))
 
     def _commit(self, batch: list[_Pending]) -> ShipyardError | None:
-        entries = [entry for pending in batch for entry in pending.entries]
+        entries: list[PredictionEntry] = []
         started = time.perf_counter()
         try:
             with self._database.engine.begin() as connection:
+                for pending in batch:
+                    pending.key_was_taken = pending.claim is not None and not claim_key(
+                        connection, pending.claim
+                    )
+                    if not pending.key_was_taken:
+                        entries.extend(pending.entries)
                 insert_entries(connection, entries)
         except SQLAlchemyError as failure:
             logger.error("prediction log commit failed for %d rows: %s", len(entries), failure)

@@ -60,3 +60,14 @@ class PredictionFilter:
     label: str | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotentRequest:
+    """The first answer to a request sent with an ``Idempotency-Key``, kept for its retries."""
+
+    caller_id: str
+    key: str
+    fingerprint: str  # SHA-256 of what was asked (model and body): a retry must match it
+    response: dict[str, Any]
+    created_at: datetime

@@ -2,18 +2,25 @@
 
 validate -> predict (off the event loop) -> hand rows to the log writer -> wait for the
 commit -> answer. A record is never answered unless its row is committed.
+
+With an idempotency key, the first answer is committed together with the rows; a retry with
+the same key and the same request gets that answer back and adds no row.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+from shipyard.db import idempotency
 from shipyard.domain.ids import new_id
-from shipyard.domain.prediction import PredictionEntry, Score
-from shipyard.errors import InvalidInput, Unavailable
+from shipyard.domain.prediction import IdempotentRequest, PredictionEntry, Score
+from shipyard.errors import Conflict, InvalidInput, Unavailable
+from shipyard.schemas.predictions import PredictedRecordRead, PredictResponse
 from shipyard.services.runtime import Runtime
 from shipyard.serving.models import ServedModel
 from shipyard.serving.predictor import predict_records
@@ -21,11 +28,32 @@ from shipyard.serving.predictor import predict_records
 
 @dataclass(frozen=True)
 class PredictionOutcome:
-    request_id: str
-    entries: list[PredictionEntry]
+    response: PredictResponse
+    replayed: bool = False
 
 
-def _score(served: ServedModel, body: bytes) -> tuple[list[dict[str, object]], list[Score], float]:
+class CommitTimeout(Unavailable):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            f"the prediction log did not commit within {seconds:g} s; nothing was answered, "
+            "retry with the same request"
+        )
+
+
+class PredictionFailed(InvalidInput):
+    def __init__(self, name: str, version: str, reason: str) -> None:
+        super().__init__(f"{name} v{version} could not score these records: {reason}")
+
+
+class IdempotencyKeyReused(Conflict):
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            f"Idempotency-Key {key!r} was first used for a different request; "
+            "use a new key for a new request"
+        )
+
+
+def _score(served: ServedModel, body: bytes) -> tuple[list[dict[str, Any]], list[Score], float]:
     started = time.perf_counter()
     records = served.validator.parse(body)
     try:
@@ -37,11 +65,55 @@ def _score(served: ServedModel, body: bytes) -> tuple[list[dict[str, object]], l
     return records, scores, (time.perf_counter() - started) * 1000.0
 
 
+def _fingerprint(model_name: str, body: bytes) -> str:
+    return hashlib.sha256(model_name.encode() + b"\0" + body).hexdigest()
+
+
+def _response(request_id: str, entries: list[PredictionEntry]) -> PredictResponse:
+    return PredictResponse(
+        request_id=request_id,
+        predictions=[
+            PredictedRecordRead(
+                prediction_id=entry.id,
+                model=entry.model_name,
+                version=entry.model_version,
+                label=entry.label,
+                probabilities=entry.probabilities,
+                latency_ms=round(entry.latency_ms, 3),
+            )
+            for entry in entries
+        ],
+    )
+
+
+def _stored_answer(runtime: Runtime, caller_id: str, key: str) -> IdempotentRequest | None:
+    with runtime.database.session_scope() as session:
+        return idempotency.find_answer(session, caller_id, key)
+
+
+def _replay(stored: IdempotentRequest, fingerprint: str) -> PredictionOutcome:
+    if stored.fingerprint != fingerprint:
+        raise IdempotencyKeyReused(stored.key)
+    return PredictionOutcome(PredictResponse.model_validate(stored.response), replayed=True)
+
+
 async def predict(
-    runtime: Runtime, model_name: str, body: bytes, *, request_id: str, caller_id: str = ""
+    runtime: Runtime,
+    model_name: str,
+    body: bytes,
+    *,
+    request_id: str,
+    caller_id: str = "",
+    idempotency_key: str | None = None,
 ) -> PredictionOutcome:
     """Score a request body with the served version of ``model_name`` and log every record."""
     served = runtime.models.get(model_name)  # read once: the whole request uses this version
+    fingerprint = _fingerprint(served.name, body)
+    if idempotency_key is not None:
+        stored = await asyncio.to_thread(_stored_answer, runtime, caller_id, idempotency_key)
+        if stored is not None:
+            return _replay(stored, fingerprint)
+
     loop = asyncio.get_running_loop()
     records, scores, latency_ms = await loop.run_in_executor(
         runtime.predict_pool, _score, served, body
@@ -62,24 +134,32 @@ async def predict(
         )
         for record, score in zip(records, scores, strict=True)
     ]
-    committed = asyncio.wrap_future(runtime.writer.submit(entries))
+    response = _response(request_id, entries)
+    claim = None
+    if idempotency_key is not None:
+        claim = IdempotentRequest(
+            caller_id=caller_id,
+            key=idempotency_key,
+            fingerprint=fingerprint,
+            response=response.model_dump(mode="json"),
+            created_at=created_at,
+        )
+    written = await _wait_for_commit(runtime, entries, claim)
+    if not written and idempotency_key is not None:
+        # A concurrent request with the same key committed first: answer as it did.
+        stored = await asyncio.to_thread(_stored_answer, runtime, caller_id, idempotency_key)
+        assert stored is not None
+        return _replay(stored, fingerprint)
+    return PredictionOutcome(response)
+
+
+async def _wait_for_commit(
+    runtime: Runtime, entries: list[PredictionEntry], claim: IdempotentRequest | None
+) -> bool:
+    committed = asyncio.wrap_future(runtime.writer.submit(entries, claim))
     timeout = runtime.settings.log_writer.commit_timeout_seconds
     try:
         # Shielded: a request that is cancelled does not cancel the shared commit.
-        await asyncio.wait_for(asyncio.shield(committed), timeout)
+        return await asyncio.wait_for(asyncio.shield(committed), timeout)
     except TimeoutError:
         raise CommitTimeout(timeout) from None
-    return PredictionOutcome(request_id=request_id, entries=entries)
-
-
-class CommitTimeout(Unavailable):
-    def __init__(self, seconds: float) -> None:
-        super().__init__(
-            f"the prediction log did not commit within {seconds:g} s; nothing was answered, "
-            "retry with the same request"
-        )
-
-
-class PredictionFailed(InvalidInput):
-    def __init__(self, name: str, version: str, reason: str) -> None:
-        super().__init__(f"{name} v{version} could not score these records: {reason}")

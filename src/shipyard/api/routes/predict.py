@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request, Response
 
 from shipyard.api.deps import RequestIdDep, RuntimeDep
 from shipyard.api.errors import ERROR_RESPONSES
 from shipyard.errors import UnsupportedMediaType
-from shipyard.schemas.predictions import PredictedRecordRead, PredictResponse
+from shipyard.schemas.predictions import PredictResponse
 from shipyard.services import predicting
 
 router = APIRouter(tags=["predict"])
@@ -37,25 +39,34 @@ def _require_json(request: Request) -> None:
         raise UnsupportedMediaType(content_type)
 
 
+IDEMPOTENCY_KEY = Header(
+    alias="Idempotency-Key",
+    min_length=1,
+    max_length=200,
+    pattern=r"^[\x21-\x7e]+$",
+    description="Send the same key when you retry: the first answer comes back, no new row.",
+)
+
+
 async def _predict(
-    runtime: RuntimeDep, name: str, request: Request, request_id: str
+    runtime: RuntimeDep,
+    name: str,
+    request: Request,
+    response: Response,
+    request_id: str,
+    idempotency_key: str | None,
 ) -> PredictResponse:
     _require_json(request)
-    outcome = await predicting.predict(runtime, name, await request.body(), request_id=request_id)
-    return PredictResponse(
-        request_id=outcome.request_id,
-        predictions=[
-            PredictedRecordRead(
-                prediction_id=entry.id,
-                model=entry.model_name,
-                version=entry.model_version,
-                label=entry.label,
-                probabilities=entry.probabilities,
-                latency_ms=round(entry.latency_ms, 3),
-            )
-            for entry in outcome.entries
-        ],
+    outcome = await predicting.predict(
+        runtime,
+        name,
+        await request.body(),
+        request_id=request_id,
+        idempotency_key=idempotency_key,
     )
+    if outcome.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return outcome.response
 
 
 @router.post(
@@ -65,13 +76,18 @@ async def _predict(
     openapi_extra=PREDICT_BODY,
 )
 async def predict_with_model(
-    name: str, request: Request, runtime: RuntimeDep, request_id: RequestIdDep
+    name: str,
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    request_id: RequestIdDep,
+    idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY] = None,
 ) -> PredictResponse:
     """Score one record (a JSON object) or a list of records with the served version.
 
     Every record is logged before the answer is sent.
     """
-    return await _predict(runtime, name, request, request_id)
+    return await _predict(runtime, name, request, response, request_id, idempotency_key)
 
 
 @router.post(
@@ -81,7 +97,13 @@ async def predict_with_model(
     openapi_extra=PREDICT_BODY,
 )
 async def predict_with_default_model(
-    request: Request, runtime: RuntimeDep, request_id: RequestIdDep
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    request_id: RequestIdDep,
+    idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY] = None,
 ) -> PredictResponse:
     """The short path: the same as ``/v1/models/{default}/predict``."""
-    return await _predict(runtime, runtime.models.default, request, request_id)
+    return await _predict(
+        runtime, runtime.models.default, request, response, request_id, idempotency_key
+    )
