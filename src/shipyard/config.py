@@ -81,6 +81,9 @@ class ServerSettings(BaseModel):
     access_log: bool = True
     """Write uvicorn's line per request."""
 
+    drain_seconds: float = Field(default=5.0, ge=0)
+    """On SIGTERM, answer /readyz with 503 for this long (still serving) before stopping."""
+
 
 class Settings(BaseSettings):
     """Everything shipyard reads from its environment."""

@@ -43,6 +43,8 @@ def server_environment(settings: Settings) -> dict[str, str]:
             "SHIPYARD_DATA_DIR": str(settings.data_dir),
             "SHIPYARD_DATABASE_URL": settings.resolved_database_url(),
             "SHIPYARD_MLFLOW_TRACKING_URI": settings.resolved_tracking_uri(),
+            # Tests stop servers with SIGTERM; the drain has a test of its own.
+            "SHIPYARD_SERVER__DRAIN_SECONDS": "0",
         }
     )
     return env
@@ -78,14 +80,14 @@ def start_server(
 ) -> Iterator[Callable[..., RunningServer]]:
     started: list[subprocess.Popen[str]] = []
 
-    def start(*extra: str) -> RunningServer:
+    def start(*extra: str, env: dict[str, str] | None = None) -> RunningServer:
         settings = make_settings(trained_store, database_url)
         port = free_port()
         log_path = tmp_path / f"server-{port}.log"
         with log_path.open("w") as log_file:
             process = subprocess.Popen(
                 [sys.executable, "-m", "shipyard", "serve", "--port", str(port), *extra],
-                env=server_environment(settings),
+                env={**server_environment(settings), **(env or {})},
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
                 text=True,

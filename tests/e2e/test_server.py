@@ -74,3 +74,14 @@ def test_the_quickstart_example_runs_against_a_live_server(
     assert "predicted" in result.stdout
     assert "feedback recorded: Yes" in result.stdout
     assert "logged predictions: 1" in result.stdout
+
+
+def test_two_workers_take_64_concurrent_clients_without_lock_errors(
+    start_server: Callable[..., RunningServer],
+) -> None:
+    server = start_server("--workers", "2")
+    acknowledged = asyncio.run(send_predictions(server.url, total=320, clients=64))
+    assert len(acknowledged) == 320
+    assert {uuid.UUID(i) for i in acknowledged} == set(ids_in_log(server))
+    assert "database is locked" not in server.log()
+    assert "Traceback" not in server.log()

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from shipyard import __version__
+from shipyard.api.draining import drain_on_sigterm
 from shipyard.api.errors import install_error_handlers
 from shipyard.api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from shipyard.api.openapi import build_openapi
@@ -30,7 +31,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.state.runtime = active
         await asyncio.to_thread(active.start)
         try:
-            yield
+            with drain_on_sigterm(active, settings.server.drain_seconds):
+                yield
         finally:
             await asyncio.to_thread(active.stop)
 

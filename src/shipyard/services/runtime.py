@@ -29,6 +29,7 @@ class Runtime:
     predict_pool: ThreadPoolExecutor
     load_errors: dict[str, str] = field(default_factory=dict)
     schema_problem: str | None = None
+    draining: bool = False
     version: str = __version__
 
     def load_models(self) -> None:
@@ -51,6 +52,10 @@ class Runtime:
             logger.error("%s", self.schema_problem)
         self.writer.start()
         self.load_models()
+
+    def begin_drain(self) -> None:
+        """Stop saying ready: the process is about to stop; requests are still served."""
+        self.draining = True
 
     def refresh_schema_problem(self) -> str | None:
         """Check the schema again while it is known to be behind (someone may have migrated)."""

@@ -26,6 +26,8 @@ def _readiness(runtime: Runtime, database_ok: bool, schema: str | None) -> Readi
         for name, loaded in models.items()
         if not loaded
     ]
+    if runtime.draining:
+        reasons.insert(0, "shutting down: finishing the requests in flight")
     if not runtime.writer.is_running:
         reasons.append("the prediction log writer is not running")
     if not database_ok:
