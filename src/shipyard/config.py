@@ -10,10 +10,19 @@ entry points call :func:`load_settings`; tests build ``Settings(...)`` directly.
 from __future__ import annotations
 
 import os
+import re
+from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Profile = Literal["dev", "prod"]
@@ -62,6 +71,41 @@ class LogWriterSettings(BaseModel):
 
     commit_timeout_seconds: float = Field(default=10.0, gt=0)
     """Longest a request waits for its rows to commit before answering 503."""
+
+
+_DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+
+
+def parse_duration(text: str) -> timedelta:
+    """Durations as people write them: ``"90d"`` -> 90 days (also s, m, h, w)."""
+    match = _DURATION.match(text.lower())
+    if not match:
+        raise ValueError(
+            f"{text!r} is not a duration; write a whole number and a unit: 30s, 15m, 12h, 90d or 2w"
+        )
+    amount, unit = match.groups()
+    return timedelta(**{_DURATION_UNITS[unit]: int(amount)})
+
+
+def _duration(value: object) -> object:
+    return parse_duration(value) if isinstance(value, str) else value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+
+class RetentionSettings(BaseModel):
+    """How long the prediction log keeps its rows."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+
+    max_age: Duration | None = None
+    """Delete predictions older than this (e.g. ``90d``), on a schedule in the server.
+    Default: keep everything (``shipyard db prune`` still works by hand)."""
+
+    every: Duration = timedelta(hours=1)
+    """How often the server prunes when ``max_age`` is set (e.g. ``1h``)."""
 
 
 class ServerSettings(BaseModel):
@@ -125,6 +169,7 @@ class Settings(BaseSettings):
     serving: ServingSettings = ServingSettings()
     log_writer: LogWriterSettings = LogWriterSettings()
     server: ServerSettings = ServerSettings()
+    retention: RetentionSettings = RetentionSettings()
 
     @field_validator("database_url")
     @classmethod
@@ -168,10 +213,12 @@ def load_settings(**overrides: object) -> Settings:
 __all__ = [
     "LogWriterSettings",
     "Profile",
+    "RetentionSettings",
     "ServerSettings",
     "ServingSettings",
     "Settings",
     "load_settings",
+    "parse_duration",
 ]
 
 
@@ -183,8 +230,18 @@ def _env_name(prefix: str, name: str, field_info: object) -> str:
     return f"`{prefix}{name.upper()}`"
 
 
+def _duration_text(value: timedelta) -> str:
+    seconds = int(value.total_seconds())
+    for unit, size in (("w", 604_800), ("d", 86_400), ("h", 3_600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
 def _default_text(field_info: object) -> str:
     default = getattr(field_info, "default", None)
+    if isinstance(default, timedelta):
+        return f"`{_duration_text(default)}`"
     if isinstance(default, BaseModel) or default is None:
         return "—" if default is None else ""
     return f"`{default}`"

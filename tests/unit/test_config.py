@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from shipyard.config import Settings, load_settings
+from shipyard.config import Settings, load_settings, parse_duration
 
 
 @pytest.fixture(autouse=True)
@@ -94,3 +95,32 @@ def test_the_configuration_page_lists_every_setting() -> None:
         "docs/configuration.md is stale: regenerate its reference block from "
         "shipyard.config.render_settings_reference()"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("90d", timedelta(days=90)),
+        ("12h", timedelta(hours=12)),
+        ("2w", timedelta(weeks=2)),
+        ("30s", timedelta(seconds=30)),
+        (" 15M ", timedelta(minutes=15)),
+    ],
+)
+def test_durations_read_as_people_write_them(text: str, expected: timedelta) -> None:
+    assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["90", "d", "1.5d", "-1d", "90 days"])
+def test_unreadable_durations_say_what_to_write(text: str) -> None:
+    with pytest.raises(ValueError, match="30s, 15m, 12h, 90d or 2w"):
+        parse_duration(text)
+
+
+def test_retention_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().retention.max_age is None
+    monkeypatch.setenv("SHIPYARD_RETENTION__MAX_AGE", "90d")
+    assert Settings().retention.max_age == timedelta(days=90)
+    monkeypatch.setenv("SHIPYARD_RETENTION__MAX_AGE", "ninety days")
+    with pytest.raises(ValueError, match="not a duration"):
+        Settings()

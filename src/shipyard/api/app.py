@@ -17,6 +17,7 @@ from shipyard.api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from shipyard.api.openapi import build_openapi
 from shipyard.api.routes import health, models, predict, predictions
 from shipyard.config import Settings, load_settings
+from shipyard.services.retention import prune_periodically
 from shipyard.services.runtime import Runtime, build_runtime
 
 
@@ -30,10 +31,18 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         active = runtime or build_runtime(settings)
         app.state.runtime = active
         await asyncio.to_thread(active.start)
+        retention = settings.retention
+        pruning = None
+        if retention.max_age is not None:
+            pruning = asyncio.create_task(
+                prune_periodically(active.database, retention.max_age, retention.every)
+            )
         try:
             with drain_on_sigterm(active, settings.server.drain_seconds):
                 yield
         finally:
+            if pruning is not None:
+                pruning.cancel()
             await asyncio.to_thread(active.stop)
 
     app = FastAPI(

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from shipyard.cli.context import console, current_settings, reporting_errors
+from shipyard.config import parse_duration
 from shipyard.db import open_database, upgrade_database
 from shipyard.db.migrate import current_revision, head_revision
+from shipyard.services import retention
 
 app = typer.Typer(help="Manage the prediction log database.", no_args_is_help=True)
 
@@ -34,3 +38,23 @@ def current() -> None:
         console.print(f"head:     {head_revision()}")
     finally:
         database.dispose()
+
+
+@app.command("prune")
+@reporting_errors
+def prune(
+    older_than: Annotated[
+        str, typer.Option("--older-than", help="Age past which rows go, e.g. 90d, 12h, 2w.")
+    ],
+) -> None:
+    """Delete predictions (with their feedback) older than the given age."""
+    try:
+        age = parse_duration(older_than)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--older-than") from None
+    database = open_database(current_settings().resolved_database_url())
+    try:
+        removed = retention.prune(database, age)
+    finally:
+        database.dispose()
+    console.print(f"[green]✓[/] removed {removed} predictions older than {older_than}")

@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, tuple_
+from sqlalchemy import Connection, delete, func, insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from shipyard.db.idempotency import insert_ignoring_duplicates
-from shipyard.db.tables import FeedbackRow, PredictionRow
+from shipyard.db.tables import FeedbackRow, IdempotencyRow, PredictionRow
 from shipyard.domain.prediction import Feedback, LoggedPrediction, PredictionEntry, PredictionFilter
 from shipyard.errors import FeedbackConflict, InvalidCursor, PredictionNotFound
 
@@ -161,3 +161,12 @@ def record_feedback(session: Session, feedback: Feedback) -> Feedback:
     recorded = _to_feedback(stored)
     assert recorded is not None
     return recorded
+
+
+def prune_before(session: Session, cutoff: datetime) -> int:
+    """Delete predictions (with their feedback) and idempotency keys older than ``cutoff``."""
+    session.execute(delete(IdempotencyRow).where(IdempotencyRow.created_at < cutoff))
+    old = select(PredictionRow.id).where(PredictionRow.created_at < cutoff)
+    session.execute(delete(FeedbackRow).where(FeedbackRow.prediction_id.in_(old)))
+    result = session.execute(delete(PredictionRow).where(PredictionRow.created_at < cutoff))
+    return int(getattr(result, "rowcount", 0) or 0)
