@@ -80,8 +80,10 @@ def start_server(
 ) -> Iterator[Callable[..., RunningServer]]:
     started: list[subprocess.Popen[str]] = []
 
-    def start(*extra: str, env: dict[str, str] | None = None) -> RunningServer:
-        settings = make_settings(trained_store, database_url)
+    def start(
+        *extra: str, env: dict[str, str] | None = None, database: str | None = None
+    ) -> RunningServer:
+        settings = make_settings(trained_store, database or database_url)
         port = free_port()
         log_path = tmp_path / f"server-{port}.log"
         with log_path.open("w") as log_file:
