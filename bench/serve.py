@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 
 from shipyard.config import Settings
-from shipyard.db import open_database
+from shipyard.db import open_database, upgrade_database
 from shipyard.db import predictions as log
 from shipyard.services.loading import load_served_model
 from shipyard.services.runtime import registry_for
@@ -115,6 +115,9 @@ def main() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         train_example(registry_for(settings), "attrition", TrainingOptions(algorithm="logistic"))
+    database = open_database(settings.resolved_database_url())
+    upgrade_database(database)
+    database.dispose()
     features, _ = example("attrition").load()
     record = {k: (v.item() if hasattr(v, "item") else v) for k, v in features.iloc[0].items()}
     body_file = scratch / "record.json"
@@ -130,7 +133,7 @@ def main() -> None:
         {"server": "in-process", "concurrency": 1, **in_process(settings, body_file.read_bytes())}
     ]
 
-    floor_port, shipyard_port = free_port(), free_port()
+    floor_port, shipyard_port, unlogged_port = free_port(), free_port(), free_port()
     servers = {
         "floor": (
             [
@@ -144,6 +147,15 @@ def main() -> None:
             ],
             f"http://127.0.0.1:{floor_port}",
             f"http://127.0.0.1:{floor_port}/docs",
+        ),
+        "shipyard, log off": (
+            [
+                sys.executable,
+                *("-m", "uvicorn", "bench.app_without_log:create", "--factory"),
+                *("--no-access-log", "--port", str(unlogged_port)),
+            ],
+            f"http://127.0.0.1:{unlogged_port}",
+            f"http://127.0.0.1:{unlogged_port}/readyz",
         ),
         "shipyard": (
             [
@@ -200,7 +212,24 @@ def report(rows: list[dict[str, Any]], *, logged: int, answered: int, seconds: f
             f"| {r['server']} | {r['concurrency']} | {r['rps']:.0f} | {r['p50_ms']:.1f} "
             f"| {r['p99_ms']:.1f} | {versus_floor} | {r['rps'] / ceiling:.2f} |"
         )
+    unlogged = {
+        r["concurrency"]: r["rps"]
+        for r in rows
+        if r["server"] == "shipyard, log off" and not r.get("warm_up")
+    }
+    logged_rps = {
+        r["concurrency"]: r["rps"]
+        for r in rows
+        if r["server"] == "shipyard" and not r.get("warm_up")
+    }
+    costs = [
+        f"{level} clients: {1 - logged_rps[level] / unlogged[level]:+.0%}"
+        for level in sorted(unlogged)
+        if level in logged_rps
+    ]
     lines += [
+        "",
+        "throughput lost to the durable log (shipyard vs shipyard, log off): " + ", ".join(costs),
         "",
         f"shipyard answered {answered} predictions with 200 (warm-up included); "
         f"the log holds {logged} rows",

@@ -72,6 +72,16 @@ def logged_ids(database: Database, *, page_size: int = 500) -> list[uuid.UUID]:
             return ids
 
 
+def count_rows(settings: Settings) -> int:
+    """Rows in the prediction log the settings point at."""
+    database = open_database(settings.resolved_database_url())
+    try:
+        with database.session_scope() as session:
+            return log.count_predictions(session)
+    finally:
+        database.dispose()
+
+
 @pytest.fixture(scope="session")
 def trained_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data dir whose MLflow store holds attrition v1 @champion (logistic, trained once)."""

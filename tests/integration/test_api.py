@@ -14,25 +14,9 @@ from fastapi.testclient import TestClient
 from shipyard.api.app import create_app
 from shipyard.config import Settings
 from shipyard.db import open_database, upgrade_database
-from shipyard.db import predictions as log
-from tests.conftest import attrition_record, write_lock
+from tests.conftest import attrition_record, count_rows, write_lock
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def client(migrated: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(migrated)) as test_client:
-        yield test_client
-
-
-def rows(settings: Settings) -> int:
-    database = open_database(settings.resolved_database_url())
-    try:
-        with database.session_scope() as session:
-            return log.count_predictions(session)
-    finally:
-        database.dispose()
 
 
 def test_probes_report_a_ready_server(client: TestClient) -> None:
@@ -70,7 +54,7 @@ def test_one_record_is_predicted_logged_and_readable(
     assert logged["probabilities"] == prediction["probabilities"]
     assert logged["request_id"] == "abc-1"
     assert logged["version"] == "1"
-    assert rows(migrated) == 1
+    assert count_rows(migrated) == 1
 
 
 def test_a_list_of_records_gets_one_prediction_and_one_row_each(
@@ -82,7 +66,7 @@ def test_a_list_of_records_gets_one_prediction_and_one_row_each(
     predictions = response.json()["predictions"]
     assert len(predictions) == 2
     assert len({p["prediction_id"] for p in predictions}) == 2
-    assert rows(migrated) == 2
+    assert count_rows(migrated) == 2
 
 
 def test_same_input_same_version_same_answer(client: TestClient) -> None:
@@ -148,7 +132,7 @@ def test_bad_input_gets_a_clear_4xx_and_leaves_no_row(
     error = response.json()
     assert set(error) >= {"error", "detail"}
     assert mentions in json.dumps(error)
-    assert rows(migrated) == 0
+    assert count_rows(migrated) == 0
 
 
 def test_every_bad_field_is_listed_with_its_place(client: TestClient) -> None:
@@ -168,7 +152,7 @@ def test_a_chunked_body_over_the_limit_is_stopped(client: TestClient, migrated: 
         "/predict", content=chunks(), headers={"Content-Type": "application/json"}
     )
     assert response.status_code == 413
-    assert rows(migrated) == 0
+    assert count_rows(migrated) == 0
 
 
 def test_unknown_model_is_404(client: TestClient) -> None:
@@ -333,7 +317,7 @@ def test_bodies_not_declared_as_json_get_415(
     response = client.post("/predict", content=json.dumps(attrition_record()), headers=headers)
     assert response.status_code == 415
     assert "Content-Type: application/json" in response.json()["detail"]
-    assert rows(migrated) == 0
+    assert count_rows(migrated) == 0
 
 
 def test_json_with_a_charset_is_json(client: TestClient) -> None:

@@ -19,26 +19,17 @@ from tests.conftest import attrition_record
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def env(settings: Settings) -> dict[str, str]:
-    return {
-        "SHIPYARD_DATA_DIR": str(settings.data_dir),
-        "SHIPYARD_DATABASE_URL": settings.resolved_database_url(),
-        "SHIPYARD_MLFLOW_TRACKING_URI": settings.resolved_tracking_uri(),
-    }
-
-
-def test_db_upgrade_brings_the_log_to_head(env: dict[str, str], settings: Settings) -> None:
-    result = CliRunner().invoke(app, ["db", "upgrade"], env=env)
+def test_db_upgrade_brings_the_log_to_head(cli_env: dict[str, str], settings: Settings) -> None:
+    result = CliRunner().invoke(app, ["db", "upgrade"], env=cli_env)
     assert result.exit_code == 0, result.output
     database = open_database(settings.resolved_database_url())
     assert current_revision(database) == head_revision()
     database.dispose()
-    current = CliRunner().invoke(app, ["db", "current"], env=env)
+    current = CliRunner().invoke(app, ["db", "current"], env=cli_env)
     assert f"current:  {head_revision()}" in current.output
 
 
-def test_bulk_scoring_a_csv_in_chunks(env: dict[str, str], tmp_path: Path) -> None:
+def test_bulk_scoring_a_csv_in_chunks(cli_env: dict[str, str], tmp_path: Path) -> None:
     features, _ = example("attrition").load()
     source = tmp_path / "employees.csv"
     features.head(250).to_csv(source, index=False)
@@ -46,7 +37,7 @@ def test_bulk_scoring_a_csv_in_chunks(env: dict[str, str], tmp_path: Path) -> No
     result = CliRunner().invoke(
         app,
         ["predict", "--model", "attrition", str(source), str(destination), "--chunk-rows", "100"],
-        env=env,
+        env=cli_env,
     )
     assert result.exit_code == 0, result.output
     assert "250 rows scored by attrition v1" in result.output
@@ -58,30 +49,32 @@ def test_bulk_scoring_a_csv_in_chunks(env: dict[str, str], tmp_path: Path) -> No
 
 
 def test_bulk_scoring_a_parquet_file_matches_the_api_answer(
-    env: dict[str, str], tmp_path: Path
+    cli_env: dict[str, str], tmp_path: Path
 ) -> None:
     source = tmp_path / "one.parquet"
     pd.DataFrame([attrition_record()]).to_parquet(source)
     destination = tmp_path / "out.parquet"
     result = CliRunner().invoke(
-        app, ["predict", "-m", "attrition", str(source), str(destination)], env=env
+        app, ["predict", "-m", "attrition", str(source), str(destination)], env=cli_env
     )
     assert result.exit_code == 0, result.output
     scored = pq.read_table(destination).to_pandas()
     assert scored.loc[0, "label"] in {"Yes", "No"}
 
 
-def test_bulk_scoring_says_what_is_wrong_with_the_file(env: dict[str, str], tmp_path: Path) -> None:
+def test_bulk_scoring_says_what_is_wrong_with_the_file(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
     source = tmp_path / "bad.csv"
     pd.DataFrame([{"Age": 41}]).to_csv(source, index=False)
     result = CliRunner().invoke(
-        app, ["predict", "-m", "attrition", str(source), str(tmp_path / "o.parquet")], env=env
+        app, ["predict", "-m", "attrition", str(source), str(tmp_path / "o.parquet")], env=cli_env
     )
     assert result.exit_code == 1
     assert "missing columns: BusinessTravel" in result.output
 
 
-def test_unknown_example_is_a_clean_error(env: dict[str, str]) -> None:
-    result = CliRunner().invoke(app, ["train", "churn"], env=env)
+def test_unknown_example_is_a_clean_error(cli_env: dict[str, str]) -> None:
+    result = CliRunner().invoke(app, ["train", "churn"], env=cli_env)
     assert result.exit_code == 1
     assert "no example named 'churn'; choose one of: attrition" in result.output

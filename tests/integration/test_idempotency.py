@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
 
-from shipyard.api.app import create_app
 from shipyard.config import Settings
-from shipyard.db import open_database
-from shipyard.db import predictions as log
-from tests.conftest import attrition_record
+from tests.conftest import attrition_record, count_rows
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def client(migrated: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(migrated)) as test_client:
-        yield test_client
-
-
-def rows(settings: Settings) -> int:
-    database = open_database(settings.resolved_database_url())
-    try:
-        with database.session_scope() as session:
-            return log.count_predictions(session)
-    finally:
-        database.dispose()
 
 
 def test_a_retry_returns_the_first_answer_and_adds_no_row(
@@ -42,7 +23,7 @@ def test_a_retry_returns_the_first_answer_and_adds_no_row(
     assert again.json() == first.json()
     assert again.headers["idempotent-replayed"] == "true"
     assert "idempotent-replayed" not in first.headers
-    assert rows(migrated) == 2
+    assert count_rows(migrated) == 2
 
 
 def test_the_same_key_for_a_different_request_is_a_conflict(
@@ -57,7 +38,7 @@ def test_the_same_key_for_a_different_request_is_a_conflict(
         "/v1/models/attrition/predict", json=attrition_record(), headers=headers
     )
     assert other_model.status_code == 200  # same model, same body: the same request
-    assert rows(migrated) == 1
+    assert count_rows(migrated) == 1
 
 
 def test_concurrent_retries_with_one_key_get_one_answer_and_one_row(
@@ -73,7 +54,7 @@ def test_concurrent_retries_with_one_key_get_one_answer_and_one_row(
         )
     assert {a.status_code for a in answers} == {200}
     assert len({a.json()["predictions"][0]["prediction_id"] for a in answers}) == 1
-    assert rows(migrated) == 1
+    assert count_rows(migrated) == 1
 
 
 def test_requests_without_a_key_or_with_other_keys_are_separate(
@@ -83,7 +64,7 @@ def test_requests_without_a_key_or_with_other_keys_are_separate(
     client.post("/predict", json=attrition_record())
     client.post("/predict", json=attrition_record(), headers={"Idempotency-Key": "a"})
     client.post("/predict", json=attrition_record(), headers={"Idempotency-Key": "b"})
-    assert rows(migrated) == 4
+    assert count_rows(migrated) == 4
 
 
 @pytest.mark.parametrize("key", ["", "x" * 201, "has space", "tab\there"])
@@ -95,4 +76,4 @@ def test_malformed_keys_are_refused(client: TestClient, migrated: Settings, key:
     )
     assert response.status_code == 422
     assert "Idempotency-Key" in response.text
-    assert rows(migrated) == 0
+    assert count_rows(migrated) == 0

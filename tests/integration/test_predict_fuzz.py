@@ -16,8 +16,7 @@ from hypothesis import strategies as st
 from shipyard.api.app import create_app
 from shipyard.config import Settings
 from shipyard.db import open_database, upgrade_database
-from shipyard.db import predictions as log
-from tests.conftest import attrition_record, make_settings
+from tests.conftest import attrition_record, count_rows, make_settings
 
 pytestmark = pytest.mark.integration
 
@@ -64,15 +63,6 @@ def live(
     database.dispose()
     with TestClient(create_app(settings)) as client:
         yield client, settings
-
-
-def count_rows(settings: Settings) -> int:
-    database = open_database(settings.resolved_database_url())
-    try:
-        with database.session_scope() as session:
-            return log.count_predictions(session)
-    finally:
-        database.dispose()
 
 
 @hypothesis_settings(

@@ -76,15 +76,6 @@ def test_the_server_prunes_on_its_schedule(database: Database, migrated: Setting
     assert count(database) == 1
 
 
-@pytest.fixture
-def cli_env(migrated: Settings) -> dict[str, str]:
-    return {
-        "SHIPYARD_DATA_DIR": str(migrated.data_dir),
-        "SHIPYARD_DATABASE_URL": migrated.resolved_database_url(),
-        "SHIPYARD_MLFLOW_TRACKING_URI": migrated.resolved_tracking_uri(),
-    }
-
-
 @pytest.mark.parametrize("suffix", [".parquet", ".csv"])
 def test_export_writes_the_filtered_log_with_feedback(
     migrated: Settings, cli_env: dict[str, str], tmp_path: Path, suffix: str

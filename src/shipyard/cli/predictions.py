@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -15,12 +15,6 @@ from shipyard.domain.prediction import PredictionFilter
 from shipyard.services.export import export_predictions
 
 app = typer.Typer(help="Read the prediction log.", no_args_is_help=True)
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
 
 
 @app.command("export")
@@ -40,8 +34,8 @@ def export(
         model_name=model,
         model_version=version,
         label=label,
-        created_after=_utc(since),
-        created_before=_utc(until),
+        created_after=since,
+        created_before=until,
     )
     database = open_database(current_settings().resolved_database_url())
     try:

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from shipyard.domain.timestamps import as_utc
+
 JsonRecord = Mapping[str, Any]
 
 
@@ -55,11 +57,17 @@ class LoggedPrediction:
 
 @dataclass(frozen=True, slots=True)
 class PredictionFilter:
+    """Which predictions to read. Times are compared in UTC; zone-less ones are UTC."""
+
     model_name: str | None = None
     model_version: str | None = None
     label: str | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "created_after", as_utc(self.created_after))
+        object.__setattr__(self, "created_before", as_utc(self.created_before))
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -12,7 +12,6 @@ from fastapi import APIRouter, Query
 from shipyard.api.deps import RuntimeDep
 from shipyard.api.errors import ERROR_RESPONSES
 from shipyard.domain.prediction import Feedback, LoggedPrediction, PredictionFilter
-from shipyard.errors import InvalidInput
 from shipyard.schemas.predictions import (
     FeedbackCreate,
     FeedbackRead,
@@ -22,22 +21,6 @@ from shipyard.schemas.predictions import (
 from shipyard.services import predictions as service
 
 router = APIRouter(prefix="/v1/predictions", tags=["predictions"])
-
-
-class TimeOutOfRange(InvalidInput):
-    def __init__(self, moment: datetime) -> None:
-        super().__init__(f"{moment.isoformat()} cannot be expressed in UTC; use a nearer time")
-
-
-def _as_utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError:
-        raise TimeOutOfRange(moment) from None
 
 
 def _feedback_read(feedback: Feedback) -> FeedbackRead:
@@ -79,8 +62,8 @@ async def list_predictions(
         model_name=model,
         model_version=version,
         label=label,
-        created_after=_as_utc(since),
-        created_before=_as_utc(until),
+        created_after=since,
+        created_before=until,
     )
     items, next_cursor = await asyncio.to_thread(
         service.list_predictions, runtime.database, where, limit=limit, cursor=cursor
