@@ -103,11 +103,14 @@ def measure(url: str, rows: int) -> dict[str, float]:
     return results
 
 
-def fresh_postgres(admin_url: str) -> str:
-    name = f"shipyard_bench_{new_id().hex[:8]}"
+def postgres_database(admin_url: str, name: str, *, create: bool) -> str:
+    """Create (or drop) the benchmark's own database on the server."""
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        if create:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        else:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
     return admin_url.rsplit("/", 1)[0] + f"/{name}"
 
@@ -121,14 +124,20 @@ def main() -> None:
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     scratch = Path(tempfile.mkdtemp(prefix="shipyard-bench-"))
+    pg_name = f"shipyard_bench_{new_id().hex[:8]}"
     stores = {
         "SQLite (WAL, synchronous=FULL)": f"sqlite:///{scratch / 'log.db'}",
-        "PostgreSQL (fsync, synchronous_commit on)": fresh_postgres(args.postgres),
+        "PostgreSQL (fsync, synchronous_commit on)": postgres_database(
+            args.postgres, pg_name, create=True
+        ),
     }
     print(f"log writer, {args.rows} rows (a tenth for the one-row-per-commit ways)\n")
     print("| way | " + " | ".join(f"{store} rows/s" for store in stores) + " |")
     print("|---|" + "---:|" * len(stores))
-    measured = {store: measure(url, args.rows) for store, url in stores.items()}
+    try:
+        measured = {store: measure(url, args.rows) for store, url in stores.items()}
+    finally:
+        postgres_database(args.postgres, pg_name, create=False)
     for way in WAYS:
         cells = [f"{measured[store][way]:,.0f}" for store in stores]
         print(f"| {way} | " + " | ".join(cells) + " |")
