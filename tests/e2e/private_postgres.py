@@ -42,8 +42,10 @@ class PrivatePostgres:
     def _run(self, *command: str) -> None:
         subprocess.run([*self._as_owner, *command], check=True, capture_output=True)
 
-    def start(self) -> None:
+    def start(self, *settings: str) -> None:
+        """Start the server; ``settings`` are extra ``name=value`` server settings."""
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1"
+        options += "".join(f" -c {setting}" for setting in settings)
         self._run(
             _bin("pg_ctl"), "-D", str(self.data), "-o", options,
             "-l", str(self.root / "server.log"), "-w", "start",

@@ -6,6 +6,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +15,8 @@ from fastapi.testclient import TestClient
 from shipyard.api.app import create_app
 from shipyard.config import Settings
 from shipyard.db import open_database, upgrade_database
-from tests.conftest import attrition_record, count_rows, write_lock
+from tests.conftest import attrition_record, count_rows, make_settings, write_lock
+from tests.e2e.private_postgres import PrivatePostgres
 
 pytestmark = pytest.mark.integration
 
@@ -407,3 +409,27 @@ def test_a_commit_that_does_not_come_in_time_is_a_503_not_a_hang(migrated: Setti
         assert response.status_code == 503
         assert response.json()["error"] == "CommitTimeout"
         assert client.post("/predict", json=attrition_record()).status_code == 200
+
+
+def test_health_names_no_durability_problem_on_safe_settings(client: TestClient) -> None:
+    health = client.get("/health").json()
+    assert health["durability"] == []
+    assert health["status"] == "ok"
+
+
+def test_health_reports_settings_that_could_lose_acknowledged_rows(
+    trained_store: Path,
+) -> None:
+    unsafe = PrivatePostgres()
+    try:
+        unsafe.start("synchronous_commit=off", "fsync=off")
+        settings = make_settings(trained_store, unsafe.url)
+        database = open_database(settings.resolved_database_url())
+        upgrade_database(database)
+        database.dispose()
+        with TestClient(create_app(settings)) as client:
+            health = client.get("/health").json()
+    finally:
+        unsafe.remove()
+    assert health["durability"] == ["PostgreSQL fsync=off", "PostgreSQL synchronous_commit=off"]
+    assert health["status"] == "degraded"

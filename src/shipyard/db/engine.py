@@ -30,6 +30,14 @@ SQLITE_PRAGMAS = (
 )
 
 
+# Each setting and the values under which a commit is on disk before it is acknowledged.
+_POSTGRES_DURABILITY = (
+    ("fsync", {"on"}),
+    ("synchronous_commit", {"on", "remote_apply", "remote_write", "local"}),
+    ("full_page_writes", {"on"}),
+)
+
+
 def _reason(error: DBAPIError) -> str:
     text_of_error = str(error.orig).lower()
     if "no such table" in text_of_error or "does not exist" in text_of_error:
@@ -79,6 +87,22 @@ class Database:
         except SQLAlchemyError:
             return False
         return True
+
+    def durability_problems(self) -> list[str]:
+        """Settings under which a committed (and so acknowledged) row could still be lost."""
+        try:
+            with self.engine.connect() as connection:
+                if self.is_sqlite:
+                    level = connection.exec_driver_sql("PRAGMA synchronous").scalar()
+                    return [] if level in (2, 3) else [f"SQLite synchronous={level}, not FULL"]
+                problems = []
+                for setting, safe in _POSTGRES_DURABILITY:
+                    value = str(connection.exec_driver_sql(f"SHOW {setting}").scalar())
+                    if value not in safe:
+                        problems.append(f"PostgreSQL {setting}={value}")
+                return problems
+        except SQLAlchemyError:
+            return []  # unreachable: readiness reports that, and this runs again at start
 
     def check(self) -> None:
         if not self.ping():

@@ -27,3 +27,5 @@ class HealthRead(BaseModel):
     database: bool
     shipyard_version: str
     profile: str
+    durability: list[str] = []
+    """Database settings under which acknowledged predictions could be lost (empty: none)."""

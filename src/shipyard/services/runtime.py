@@ -30,6 +30,7 @@ class Runtime:
     load_errors: dict[str, str] = field(default_factory=dict)
     schema_problem: str | None = None
     draining: bool = False
+    durability_problems: list[str] = field(default_factory=list)
     version: str = __version__
 
     def load_models(self) -> None:
@@ -50,6 +51,9 @@ class Runtime:
         self.schema_problem = schema_problem(self.database)
         if self.schema_problem:
             logger.error("%s", self.schema_problem)
+        self.durability_problems = self.database.durability_problems()
+        for problem in self.durability_problems:
+            logger.error("acknowledged predictions can be lost in a crash: %s", problem)
         self.writer.start()
         self.load_models()
 

@@ -64,7 +64,9 @@ async def get_health(runtime: RuntimeDep) -> HealthRead:
     default = loaded.get(runtime.models.default)
     versions = {name: served.version for name, served in loaded.items()}
     return HealthRead(
-        status="ok" if database_ok and runtime.models.all_loaded() else "degraded",
+        status="ok"
+        if database_ok and runtime.models.all_loaded() and not runtime.durability_problems
+        else "degraded",
         model_loaded=default is not None,
         model=runtime.models.default,
         version=default.version if default else None,
@@ -72,4 +74,5 @@ async def get_health(runtime: RuntimeDep) -> HealthRead:
         database=database_ok,
         shipyard_version=runtime.version,
         profile=runtime.settings.env,
+        durability=runtime.durability_problems,
     )
