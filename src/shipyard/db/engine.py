@@ -104,10 +104,6 @@ class Database:
         except SQLAlchemyError:
             return []  # unreachable: readiness reports that, and this runs again at start
 
-    def check(self) -> None:
-        if not self.ping():
-            raise DatabaseUnavailable("cannot connect to " + self.url)
-
     def dispose(self) -> None:
         self.engine.dispose()
 

@@ -108,7 +108,7 @@ async def predict(
 ) -> PredictionOutcome:
     """Score a request body with the served version of ``model_name`` and log every record."""
     served = runtime.models.get(model_name)  # read once: the whole request uses this version
-    fingerprint = _fingerprint(served.name, body)
+    fingerprint = _fingerprint(served.name, body) if idempotency_key is not None else ""
     if idempotency_key is not None:
         stored = await asyncio.to_thread(_stored_answer, runtime, caller_id, idempotency_key)
         if stored is not None:
