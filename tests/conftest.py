@@ -8,6 +8,7 @@ import uuid
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,8 @@ from sqlalchemy.exc import OperationalError
 from shipyard.config import ServingSettings, Settings
 from shipyard.db import Database, open_database, upgrade_database
 from shipyard.db import predictions as log
-from shipyard.domain.prediction import PredictionFilter
+from shipyard.domain.ids import new_id
+from shipyard.domain.prediction import PredictionEntry, PredictionFilter
 
 
 def attrition_record() -> dict[str, Any]:
@@ -184,3 +186,26 @@ def migrated(settings: Settings) -> Settings:
     upgrade_database(database)
     database.dispose()
     return settings
+
+
+def prediction_entry(
+    *, model: str = "attrition", version: str = "1", label: str = "No", at: datetime | None = None
+) -> PredictionEntry:
+    return PredictionEntry(
+        id=new_id(),
+        created_at=at or datetime.now(UTC),
+        model_name=model,
+        model_version=version,
+        inputs={"Age": 41, "Department": "Sales"},
+        label=label,
+        probabilities={"No": 0.7, "Yes": 0.3},
+        latency_ms=1.5,
+        request_id="req-1",
+        caller_id="",
+    )
+
+
+def log_entries(database: Database, *entries: PredictionEntry) -> None:
+    """Write rows straight into the log, as the writer would."""
+    with database.engine.begin() as connection:
+        log.insert_entries(connection, entries)

@@ -72,6 +72,21 @@ class LogWriterSettings(BaseModel):
     commit_timeout_seconds: float = Field(default=10.0, gt=0)
     """Longest a request waits for its rows to commit before answering 503."""
 
+    on_database_down: Literal["fail", "spool"] = "fail"
+    """When the database cannot take rows: ``fail`` answers 503 and acknowledges nothing;
+    ``spool`` appends the rows to a local journal (fsync'd before the answer) and replays
+    them, in order and exactly once, when the database is back."""
+
+    spool_dir: Path | None = None
+    """Folder of the spool journals; it must outlive the process (a volume in a container).
+    Default: ``<data_dir>/spool``."""
+
+    max_spool_bytes: int = Field(default=1_073_741_824, gt=0)
+    """Largest the spool journal may grow (``spool`` policy); past it requests get 503."""
+
+    retry_seconds: float = Field(default=1.0, gt=0)
+    """How often a spooling writer checks whether the database is back."""
+
 
 _DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
@@ -163,6 +178,10 @@ class Settings(BaseSettings):
     docs_enabled: bool | None = None
     """Serve ``/docs`` and ``/openapi.json``. Default: on in ``dev``, off in ``prod``."""
 
+    database_timeout_seconds: int = Field(default=5, ge=2)
+    """Longest to wait for a database connection or a lock before the database counts as
+    unavailable (PostgreSQL ``connect_timeout`` and ``lock_timeout``, SQLite ``busy_timeout``)."""
+
     log_level: str = "INFO"
     """Level of shipyard's own log lines."""
 
@@ -188,6 +207,12 @@ class Settings(BaseSettings):
         if self.mlflow_tracking_uri:
             return self.mlflow_tracking_uri
         return f"sqlite:///{self.resolved_data_dir() / 'mlflow.db'}"
+
+    def spool_dir(self) -> Path:
+        configured = self.log_writer.spool_dir
+        if configured is not None:
+            return configured.expanduser().resolve()
+        return self.resolved_data_dir() / "spool"
 
     def artifact_root(self) -> Path:
         return self.resolved_data_dir() / "mlartifacts"

@@ -50,6 +50,20 @@ def server_environment(settings: Settings) -> dict[str, str]:
     return env
 
 
+def policy_env(policy: str) -> dict[str, str]:
+    """Server environment for a database-down policy, with short waits for tests."""
+    return {
+        "SHIPYARD_LOG_WRITER__ON_DATABASE_DOWN": policy,
+        "SHIPYARD_LOG_WRITER__RETRY_SECONDS": "0.2",
+        "SHIPYARD_DATABASE_TIMEOUT_SECONDS": "2",
+    }
+
+
+def spool_backlog(url: str) -> int:
+    spool = httpx.get(f"{url}/readyz", timeout=10).json()["spool"]
+    return int(spool["backlog_rows"])
+
+
 def wait_until_ready(url: str, process: subprocess.Popen[str], timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -89,7 +103,12 @@ def start_server(
         with log_path.open("w") as log_file:
             process = subprocess.Popen(
                 [sys.executable, "-m", "shipyard", "serve", "--port", str(port), *extra],
-                env={**server_environment(settings), **(env or {})},
+                env={
+                    **server_environment(settings),
+                    # One spool per test: a restarted server adopts what the killed one left.
+                    "SHIPYARD_LOG_WRITER__SPOOL_DIR": str(tmp_path / "spool"),
+                    **(env or {}),
+                },
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
                 text=True,

@@ -1,5 +1,6 @@
 """SIGKILL the server under load, restart it, and count: every acknowledged prediction has
-exactly one row; retries of unanswered requests (same Idempotency-Key) add none."""
+exactly one row; retries of unanswered requests (same Idempotency-Key) add none. Under both
+database-down policies, and under ``spool`` with rows still waiting in the journal."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ import httpx
 import pytest
 
 from shipyard.db import open_database
-from tests.conftest import attrition_record, logged_ids
-from tests.e2e.conftest import RunningServer
+from tests.conftest import attrition_record, logged_ids, write_lock
+from tests.e2e.conftest import RunningServer, policy_env, spool_backlog
 
 pytestmark = pytest.mark.e2e
 
@@ -53,41 +54,87 @@ def client(target: Target, number: int, answers: dict[str, str], errors: list[st
                 break
 
 
+@dataclass
+class Run:
+    target: Target
+    answers: dict[str, str] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    threads: list[threading.Thread] = field(default_factory=list)
+
+    def start(self) -> None:
+        for number in range(CLIENTS):
+            thread = threading.Thread(
+                target=client, args=(self.target, number, self.answers, self.errors)
+            )
+            self.threads.append(thread)
+            thread.start()
+
+    def finish(self, database_url: str, label: str) -> None:
+        for thread in self.threads:
+            thread.join(timeout=180)
+        database = open_database(database_url)
+        try:
+            rows = logged_ids(database)
+        finally:
+            database.dispose()
+        acknowledged = {uuid.UUID(i) for i in self.answers.values()}
+        lost = acknowledged - set(rows)
+        duplicated = len(rows) - len(acknowledged)
+        print(
+            f"\n{label}: acknowledged {len(acknowledged)}, rows {len(rows)}, "
+            f"lost {len(lost)}, duplicated {duplicated}"
+        )
+        assert self.errors == []
+        assert len(self.answers) == CLIENTS * REQUESTS_PER_CLIENT
+        assert lost == set()
+        assert duplicated == 0
+
+
+@pytest.mark.parametrize("policy", ["fail", "spool"])
 def test_sigkill_under_load_loses_nothing_and_duplicates_nothing(
-    start_server: Callable[..., RunningServer],
+    start_server: Callable[..., RunningServer], policy: str
 ) -> None:
-    server = start_server()
-    target = Target(server.url)
-    answers: dict[str, str] = {}
-    errors: list[str] = []
-    threads = [
-        threading.Thread(target=client, args=(target, n, answers, errors)) for n in range(CLIENTS)
-    ]
-    for thread in threads:
-        thread.start()
+    server = start_server(env=policy_env(policy))
+    run = Run(Target(server.url))
+    run.start()
     time.sleep(2.0)
-    answered_before_kill = len(answers)
+    answered_before_kill = len(run.answers)
     server.process.kill()  # SIGKILL: no drain, no shutdown, no last commit
     server.process.wait()
-    restarted = start_server()
-    target.url = restarted.url
-    for thread in threads:
-        thread.join(timeout=180)
+    restarted = start_server(env=policy_env(policy))
+    run.target.url = restarted.url
+    run.finish(
+        restarted.settings.resolved_database_url(),
+        f"SIGKILL ({policy}) after {answered_before_kill} answers",
+    )
+    assert answered_before_kill > 0
 
-    database = open_database(restarted.settings.resolved_database_url())
+
+def test_sigkill_with_rows_in_the_spool_replays_them_after_the_restart(
+    start_server: Callable[..., RunningServer],
+) -> None:
+    server = start_server(env=policy_env("spool"))
+    database = open_database(server.settings.resolved_database_url())
+    run = Run(Target(server.url))
+    run.start()
     try:
-        rows = logged_ids(database)
+        time.sleep(1.0)
+        with write_lock(database):  # the database takes no rows: the server spools them
+            deadline = time.monotonic() + 60
+            while spool_backlog(server.url) < 20:
+                assert time.monotonic() < deadline, "nothing was spooled"
+                time.sleep(0.2)
+            answered_before_kill = len(run.answers)
+            server.process.kill()
+            server.process.wait()
     finally:
         database.dispose()
-    acknowledged = {uuid.UUID(i) for i in answers.values()}
-    lost = acknowledged - set(rows)
-    duplicated = len(rows) - len(set(rows)) + (len(rows) - len(acknowledged))
-    print(
-        f"\nSIGKILL after {answered_before_kill} answers: acknowledged {len(acknowledged)}, "
-        f"rows {len(rows)}, lost {len(lost)}, duplicated {duplicated}"
+    # The journal of the killed process is on disk, unlocked: the new process adopts it.
+    restarted = start_server(env=policy_env("spool"))
+    run.target.url = restarted.url
+    run.finish(
+        restarted.settings.resolved_database_url(),
+        f"SIGKILL with a spooled backlog after {answered_before_kill} answers",
     )
-    assert errors == []
-    assert len(answers) == CLIENTS * REQUESTS_PER_CLIENT
     assert answered_before_kill > 0
-    assert lost == set()
-    assert duplicated == 0
+    assert spool_backlog(restarted.url) == 0  # finish() found every row: nothing waits

@@ -1,5 +1,6 @@
-"""Stop PostgreSQL under load, start it again: requests fail fast (503) while it is down,
-nothing acknowledged is lost or duplicated, and the server recovers without a restart."""
+"""Stop PostgreSQL under load, start it again. Under ``fail`` requests fail fast (503) while it
+is down; under ``spool`` every request is answered. Either way nothing acknowledged is lost or
+duplicated, and the server recovers without a restart."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 
 from shipyard.db import open_database
 from tests.conftest import attrition_record, logged_ids
-from tests.e2e.conftest import RunningServer
+from tests.e2e.conftest import RunningServer, policy_env, spool_backlog
 from tests.e2e.private_postgres import PrivatePostgres
 
 pytestmark = pytest.mark.e2e
@@ -70,40 +71,79 @@ def database_url(private_postgres: PrivatePostgres) -> str:
     return private_postgres.url
 
 
-def test_postgresql_outage_under_load(
-    start_server: Callable[..., RunningServer], private_postgres: PrivatePostgres
-) -> None:
-    server = start_server()
+@dataclass
+class Outage:
+    load: Load
+    down_at: float
+    up_at: float
+    acknowledged: set[uuid.UUID]
+    rows: list[uuid.UUID]
+
+    def report(self, policy: str) -> str:
+        refused = [o for o in self.load.outcomes if o.status == 503]
+        slowest = max((o.seconds for o in self.load.outcomes), default=0)
+        return (
+            f"\nPostgreSQL down {self.up_at - self.down_at:.1f} s ({policy}): "
+            f"acknowledged {len(self.acknowledged)}, rows {len(self.rows)}, "
+            f"lost {len(self.acknowledged - set(self.rows))}, "
+            f"duplicated {len(self.rows) - len(self.acknowledged)}, "
+            f"503 answers {len(refused)}, slowest answer {slowest:.3f} s"
+        )
+
+
+def stop_postgres_under_load(
+    server: RunningServer, postgres: PrivatePostgres, *, spooling: bool
+) -> Outage:
     load = Load(server.url, until=time.monotonic() + 10)
     clients = [threading.Thread(target=load.client, args=(n,)) for n in range(8)]
     for thread in clients:
         thread.start()
     time.sleep(2)
     down_at = time.monotonic()
-    private_postgres.stop_immediately()
+    postgres.stop_immediately()
     time.sleep(4)
-    private_postgres.start()
+    postgres.start()
     up_at = time.monotonic()
     for thread in clients:
         thread.join(timeout=120)
-
-    database = open_database(private_postgres.url)
+    if spooling:
+        deadline = time.monotonic() + 60
+        while spool_backlog(server.url) > 0:  # the replay is done before the rows are counted
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+    database = open_database(postgres.url)
     try:
         rows = logged_ids(database)
     finally:
         database.dispose()
     acknowledged = {uuid.UUID(i) for i in load.answers.values()}
-    refused = [o for o in load.outcomes if o.status == 503]
-    lost = acknowledged - set(rows)
-    duplicated = len(rows) - len(acknowledged)
-    print(
-        f"\nPostgreSQL down {up_at - down_at:.1f} s: acknowledged {len(acknowledged)}, "
-        f"rows {len(rows)}, lost {len(lost)}, duplicated {duplicated}, "
-        f"503 answers {len(refused)} (slowest {max((o.seconds for o in refused), default=0):.3f} s)"
-    )
+    return Outage(load, down_at, up_at, acknowledged, rows)
+
+
+def test_outage_under_fail_refuses_fast_and_recovers(
+    start_server: Callable[..., RunningServer], private_postgres: PrivatePostgres
+) -> None:
+    server = start_server(env=policy_env("fail"))
+    outage = stop_postgres_under_load(server, private_postgres, spooling=False)
+    print(outage.report("fail"))
+    refused = [o for o in outage.load.outcomes if o.status == 503]
     assert refused, "requests during the outage should have been refused"
     assert max(o.seconds for o in refused) < 1.0  # fail fast, never hang
-    assert any(o.status == 200 and o.at > up_at for o in load.outcomes)  # recovered by itself
-    assert server.process.poll() is None  # without a restart
-    assert lost == set()
-    assert duplicated == 0
+    assert any(o.status == 200 and o.at > outage.up_at for o in outage.load.outcomes)
+    assert server.process.poll() is None  # recovered without a restart
+    assert outage.acknowledged - set(outage.rows) == set()
+    assert len(outage.rows) == len(outage.acknowledged)
+
+
+def test_outage_under_spool_answers_everything_and_replays_once(
+    start_server: Callable[..., RunningServer], private_postgres: PrivatePostgres
+) -> None:
+    server = start_server(env={**policy_env("spool"), "SHIPYARD_LOG_WRITER__RETRY_SECONDS": "1"})
+    outage = stop_postgres_under_load(server, private_postgres, spooling=True)
+    print(outage.report("spool"))
+    assert {o.status for o in outage.load.outcomes} == {200}
+    during = [o for o in outage.load.outcomes if outage.down_at < o.at < outage.up_at]
+    assert len(during) > 10  # requests were answered while the database was down
+    assert server.process.poll() is None
+    assert outage.acknowledged - set(outage.rows) == set()
+    assert len(outage.rows) == len(outage.acknowledged)

@@ -16,7 +16,6 @@ from shipyard.db import Database, open_database, upgrade_database
 from shipyard.db import predictions as log
 from shipyard.db.migrate import current_revision, downgrade_database, head_revision
 from shipyard.db.writer import PredictionLogWriter
-from shipyard.domain.ids import new_id
 from shipyard.domain.prediction import Feedback, PredictionEntry, PredictionFilter
 from shipyard.errors import (
     DatabaseUnavailable,
@@ -25,7 +24,9 @@ from shipyard.errors import (
     PredictionNotFound,
     Unavailable,
 )
+from tests.conftest import log_entries as insert
 from tests.conftest import logged_ids, write_lock
+from tests.conftest import prediction_entry as entry
 
 pytestmark = pytest.mark.integration
 
@@ -36,28 +37,6 @@ def database(database_url: str) -> Iterator[Database]:
     upgrade_database(database)
     yield database
     database.dispose()
-
-
-def entry(
-    *, model: str = "attrition", version: str = "1", label: str = "No", at: datetime | None = None
-) -> PredictionEntry:
-    return PredictionEntry(
-        id=new_id(),
-        created_at=at or datetime.now(UTC),
-        model_name=model,
-        model_version=version,
-        inputs={"Age": 41, "Department": "Sales"},
-        label=label,
-        probabilities={"No": 0.7, "Yes": 0.3},
-        latency_ms=1.5,
-        request_id="req-1",
-        caller_id="",
-    )
-
-
-def insert(database: Database, *entries: PredictionEntry) -> None:
-    with database.engine.begin() as connection:
-        log.insert_entries(connection, entries)
 
 
 def test_migrations_reach_head_and_go_back(database: Database) -> None:
@@ -74,7 +53,7 @@ def test_sqlite_runs_in_wal_mode_with_full_sync(tmp_path: Path) -> None:
     with database.engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
-        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 10_000
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 5_000
     database.dispose()
 
 

@@ -20,7 +20,8 @@ from shipyard.db import predictions as log
 from shipyard.domain.prediction import Feedback
 from shipyard.services.retention import prune
 from tests.conftest import attrition_record
-from tests.integration.test_prediction_log import entry, insert
+from tests.conftest import log_entries as insert
+from tests.conftest import prediction_entry as entry
 
 pytestmark = pytest.mark.integration
 

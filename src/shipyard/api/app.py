@@ -15,7 +15,7 @@ from shipyard.api.draining import drain_on_sigterm
 from shipyard.api.errors import install_error_handlers
 from shipyard.api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from shipyard.api.openapi import build_openapi
-from shipyard.api.routes import health, models, predict, predictions
+from shipyard.api.routes import health, metrics, models, predict, predictions
 from shipyard.config import Settings, load_settings
 from shipyard.services.retention import prune_periodically
 from shipyard.services.runtime import Runtime, build_runtime
@@ -55,10 +55,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         openapi_url="/openapi.json" if docs else None,
     )
     app.state.settings = settings
+    app.state.metrics = metrics.metrics_registry(app.state)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.serving.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
-    for router in (health.router, predict.router, models.router, predictions.router):
+    routers = (health.router, metrics.router, predict.router, models.router, predictions.router)
+    for router in routers:
         app.include_router(router)
 
     def openapi() -> dict[str, Any]:

@@ -32,7 +32,9 @@ def _port(option: int | None, settings: Settings) -> int:
 
 
 def _migrate(settings: Settings) -> None:
-    database = open_database(settings.resolved_database_url())
+    database = open_database(
+        settings.resolved_database_url(), timeout_seconds=settings.database_timeout_seconds
+    )
     try:
         upgrade_database(database)
     finally:

@@ -25,7 +25,6 @@ SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     # FULL: a commit survives power loss, not only a crash of the process.
     "PRAGMA synchronous=FULL",
-    "PRAGMA busy_timeout=10000",
     "PRAGMA foreign_keys=ON",
 )
 
@@ -45,11 +44,21 @@ def _reason(error: DBAPIError) -> str:
     return type(error.orig).__name__
 
 
-def _apply_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    for pragma in SQLITE_PRAGMAS:
-        cursor.execute(pragma)
-    cursor.close()
+def is_connection_failure(failure: SQLAlchemyError) -> bool:
+    """The database could not be reached or dropped the connection (not a bad statement)."""
+    if isinstance(failure, DBAPIError) and failure.connection_invalidated:
+        return True
+    return isinstance(failure, (OperationalError, InterfaceError))
+
+
+def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
+    def apply(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        for pragma in (*SQLITE_PRAGMAS, f"PRAGMA busy_timeout={busy_timeout_ms}"):
+            cursor.execute(pragma)
+        cursor.close()
+
+    return apply
 
 
 @dataclass(frozen=True)
@@ -108,8 +117,13 @@ class Database:
         self.engine.dispose()
 
 
-def open_database(url: str, *, echo: bool = False) -> Database:
-    """Build the engine for ``url`` (creating the folder of a SQLite file if needed)."""
+def open_database(url: str, *, timeout_seconds: int = 5, echo: bool = False) -> Database:
+    """Build the engine for ``url`` (creating the folder of a SQLite file if needed).
+
+    ``timeout_seconds`` bounds a connection attempt and a wait for a lock (PostgreSQL's
+    ``connect_timeout`` and ``lock_timeout``, SQLite's ``busy_timeout``): past it the database
+    counts as unavailable instead of hanging requests.
+    """
     parsed = make_url(url)
     options: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
     if parsed.get_backend_name() == "sqlite":
@@ -117,10 +131,15 @@ def open_database(url: str, *, echo: bool = False) -> Database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         # Connections move between the writer thread and the threadpool.
         options["connect_args"] = {"check_same_thread": False}
+    elif parsed.get_backend_name() == "postgresql":
+        options["connect_args"] = {
+            "connect_timeout": timeout_seconds,
+            "options": f"-c lock_timeout={timeout_seconds * 1000}",
+        }
     engine = create_engine(url, **options)
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _apply_sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas(timeout_seconds * 1000))
     return Database(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
 
 
-__all__ = ["Database", "Session", "open_database"]
+__all__ = ["Database", "Session", "is_connection_failure", "open_database"]

@@ -34,10 +34,21 @@ def entry_values(entry: PredictionEntry) -> dict[str, Any]:
     }
 
 
-def insert_entries(connection: Connection, entries: Sequence[PredictionEntry]) -> None:
-    """Insert many rows as one multi-row statement (SQLAlchemy's insertmanyvalues)."""
-    if entries:
-        connection.execute(insert(PredictionRow), [entry_values(entry) for entry in entries])
+def insert_entries(
+    connection: Connection, entries: Sequence[PredictionEntry], *, skip_existing: bool = False
+) -> None:
+    """Insert many rows as one multi-row statement (SQLAlchemy's insertmanyvalues).
+
+    ``skip_existing``: a row whose id is already logged is left alone (a replay).
+    """
+    if not entries:
+        return
+    statement: Any = insert(PredictionRow)
+    if skip_existing:
+        statement = insert_ignoring_duplicates(connection.dialect.name)(
+            PredictionRow
+        ).on_conflict_do_nothing(index_elements=["id"])
+    connection.execute(statement, [entry_values(entry) for entry in entries])
 
 
 def _to_entry(row: PredictionRow) -> PredictionEntry:

@@ -8,6 +8,9 @@ cost of a commit (an fsync) is spread over all requests that arrived meanwhile.
 
 If a shared transaction fails, each request of the batch is retried in a transaction of its
 own, so one bad row cannot fail the requests that happened to share its commit.
+
+With a :class:`~shipyard.db.spool.Spool` (the ``spool`` policy), a batch the database cannot
+take is journaled instead, and the writer replays the journal when the database is back.
 """
 
 from __future__ import annotations
@@ -22,13 +25,17 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from shipyard.db.engine import Database
+from shipyard.db.engine import Database, is_connection_failure
 from shipyard.db.idempotency import claim_key
+from shipyard.db.journal import SpooledRequest
 from shipyard.db.predictions import insert_entries
+from shipyard.db.spool import Spool, SpoolFull
 from shipyard.domain.prediction import IdempotentRequest, PredictionEntry
 from shipyard.errors import DatabaseUnavailable, ShipyardError, Unavailable
 
 logger = logging.getLogger(__name__)
+
+_IDLE = object()  # the queue stayed empty: time for the spool's housekeeping
 
 
 @dataclass(slots=True)
@@ -55,6 +62,7 @@ class WriterStats:
     committed_rows: int = 0
     committed_batches: int = 0
     failed_batches: int = 0
+    spooled_batches: int = 0
     last_batch_rows: int = 0
     last_commit_seconds: float = 0.0
 
@@ -69,11 +77,25 @@ class LogWriterOverloaded(Unavailable):
         super().__init__(f"{pending} rows are already waiting for the prediction log; retry later")
 
 
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    error: ShipyardError
+    database_down: bool
+
+
 class PredictionLogWriter:
     """Group-commit writer of prediction rows."""
 
-    def __init__(self, database: Database, *, max_batch_rows: int, max_pending_rows: int) -> None:
+    def __init__(
+        self,
+        database: Database,
+        *,
+        max_batch_rows: int,
+        max_pending_rows: int,
+        spool: Spool | None = None,
+    ) -> None:
         self._database = database
+        self.spool = spool
         self._max_batch_rows = max_batch_rows
         self._max_pending_rows = max_pending_rows
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
@@ -159,29 +181,95 @@ class PredictionLogWriter:
             rows += len(item.entries)
         return batch, False
 
+    def spooled_answer(self, caller_id: str, key: str) -> IdempotentRequest | None:
+        """The answer of a keyed request still waiting in the spool, if any."""
+        return self.spool.answer_for(caller_id, key) if self.spool is not None else None
+
+    def _next(self) -> object:
+        """The next queued item, or ``_IDLE`` when the spool has work due before one comes."""
+        wait = self.spool.seconds_until_due() if self.spool is not None else None
+        try:
+            return self._queue.get(timeout=wait) if wait is not None else self._queue.get()
+        except queue.Empty:
+            return _IDLE
+
     def _run(self) -> None:
+        self._look_after_spool()
         while True:
-            first = self._queue.get()
+            first = self._next()
             if first is None:
                 break
-            batch, saw_stop = self._take_batch(first)
-            self._write(batch)
-            if saw_stop:
-                break
+            if first is not _IDLE:
+                assert isinstance(first, _Pending)
+                batch, saw_stop = self._take_batch(first)
+                self._write(batch)
+                if saw_stop:
+                    break
+            self._look_after_spool()
         # Rows submitted before the stop marker are still in the queue: commit them too.
         for pending in self._queued():
             self._write([pending])
+        self._close_spool()
+
+    def _look_after_spool(self) -> None:
+        if self.spool is None:
+            return
+        self.spool.adopt_orphans()
+        if self.spool.due():
+            self.spool.replay_chunk(self._database)
+
+    def _close_spool(self) -> None:
+        if self.spool is None:
+            return
+        while self.spool.holds_rows and self.spool.replay_chunk(self._database):
+            pass  # the database is up: leave nothing behind
+        self.spool.close()
 
     def _write(self, batch: list[_Pending]) -> None:
-        error = self._commit(batch)
-        if error is None or len(batch) == 1:
-            self._finish(batch, error)
+        if self.spool is not None and self.spool.holds_rows:
+            self._spool(batch)  # behind the rows already waiting: the log keeps its order
+            return
+        failure = self._commit(batch)
+        if failure is not None and failure.database_down and self.spool is not None:
+            self._spool(batch)
+            return
+        if failure is None or len(batch) == 1:
+            self._finish(batch, failure.error if failure else None)
             return
         # Isolate: each request of the failed batch gets its own transaction.
         for pending in batch:
-            self._finish([pending], self._commit([pending]))
+            if self.spool is not None and self.spool.holds_rows:
+                self._spool([pending])
+                continue
+            alone = self._commit([pending])
+            if alone is not None and alone.database_down and self.spool is not None:
+                self._spool([pending])
+            else:
+                self._finish([pending], alone.error if alone else None)
 
-    def _commit(self, batch: list[_Pending]) -> ShipyardError | None:
+    def _spool(self, batch: list[_Pending]) -> None:
+        assert self.spool is not None
+        requests = []
+        for pending in batch:
+            # A request with the same key is already spooled: this one answers as it did.
+            pending.key_was_taken = pending.claim is not None and self.spool.holds_key(
+                pending.claim
+            )
+            if not pending.key_was_taken:
+                requests.append(SpooledRequest(pending.entries, pending.claim))
+        try:
+            self.spool.append(requests)
+        except SpoolFull as full:
+            self._finish(batch, full)
+            return
+        except OSError as failure:
+            logger.error("spool journal write failed: %s", failure)
+            self._finish(batch, DatabaseUnavailable(f"and the spool journal failed: {failure}"))
+            return
+        self.stats.spooled_batches += 1
+        self._finish(batch, None)
+
+    def _commit(self, batch: list[_Pending]) -> _Failure | None:
         entries: list[PredictionEntry] = []
         started = time.perf_counter()
         try:
@@ -196,11 +284,13 @@ class PredictionLogWriter:
         except SQLAlchemyError as failure:
             logger.error("prediction log commit failed for %d rows: %s", len(entries), failure)
             self.stats.failed_batches += 1
-            return DatabaseUnavailable(type(failure).__name__)
+            return _Failure(
+                DatabaseUnavailable(type(failure).__name__), is_connection_failure(failure)
+            )
         except Exception as failure:  # a thread boundary: every waiting request must hear back
             logger.exception("prediction log writer failed for %d rows", len(entries))
             self.stats.failed_batches += 1
-            return DatabaseUnavailable(f"unexpected {type(failure).__name__}")
+            return _Failure(DatabaseUnavailable(f"unexpected {type(failure).__name__}"), False)
         self.stats.committed_rows += len(entries)
         self.stats.committed_batches += 1
         self.stats.last_batch_rows = len(entries)

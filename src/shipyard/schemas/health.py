@@ -9,11 +9,26 @@ class LivenessRead(BaseModel):
     status: Literal["alive"] = "alive"
 
 
+class SpoolRead(BaseModel):
+    """The spool journal of this process (``spool`` policy)."""
+
+    backlog_rows: int
+    """Acknowledged rows waiting in the journal for the database."""
+    size_bytes: int
+    full: bool
+    spooled_rows: int
+    """Rows journaled since the process started."""
+    replayed_rows: int
+    """Rows replayed from the journal into the database since the process started."""
+
+
 class ReadinessRead(BaseModel):
     status: Literal["ready", "not ready"]
     models: dict[str, bool]
     database: bool
     reasons: list[str]
+    spool: SpoolRead | None = None
+    """Present under the ``spool`` policy: the rows waiting for the database."""
 
 
 class HealthRead(BaseModel):

@@ -19,7 +19,7 @@ from typing import Any
 from shipyard.db import idempotency
 from shipyard.domain.ids import new_id
 from shipyard.domain.prediction import IdempotentRequest, PredictionEntry, Score
-from shipyard.errors import Conflict, InvalidInput, Unavailable
+from shipyard.errors import Conflict, DatabaseUnavailable, InvalidInput, Unavailable
 from shipyard.schemas.predictions import PredictedRecordRead, PredictResponse
 from shipyard.services.runtime import Runtime
 from shipyard.serving.models import ServedModel
@@ -87,8 +87,22 @@ def _response(request_id: str, entries: list[PredictionEntry]) -> PredictRespons
 
 
 def _stored_answer(runtime: Runtime, caller_id: str, key: str) -> IdempotentRequest | None:
-    with runtime.database.session_scope() as session:
-        return idempotency.find_answer(session, caller_id, key)
+    """The first answer for the key: from the spool if it waits there, else the database.
+
+    Under the ``spool`` policy a database that is down counts as "no answer yet": the request
+    is scored and spooled with its key (see docs/persistence.md for what that means across
+    several processes).
+    """
+    spooled = runtime.writer.spooled_answer(caller_id, key)
+    if spooled is not None:
+        return spooled
+    try:
+        with runtime.database.session_scope() as session:
+            return idempotency.find_answer(session, caller_id, key)
+    except DatabaseUnavailable:
+        if runtime.writer.spool is None:
+            raise
+        return None
 
 
 def _replay(stored: IdempotentRequest, fingerprint: str) -> PredictionOutcome:

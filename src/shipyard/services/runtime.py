@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from shipyard import __version__
 from shipyard.config import Settings
 from shipyard.db import Database, open_database, schema_problem, upgrade_database
+from shipyard.db.journal import SpoolJournal
+from shipyard.db.spool import Spool
 from shipyard.db.writer import PredictionLogWriter
 from shipyard.errors import ShipyardError
 from shipyard.registry import ModelRegistry
@@ -77,13 +79,29 @@ def registry_for(settings: Settings) -> ModelRegistry:
     return ModelRegistry(settings.resolved_tracking_uri(), settings.artifact_root())
 
 
+def spool_for(settings: Settings) -> Spool | None:
+    """The spool journal of this process, under the ``spool`` policy."""
+    options = settings.log_writer
+    if options.on_database_down != "spool":
+        return None
+    return Spool(
+        SpoolJournal(settings.spool_dir()),
+        max_bytes=options.max_spool_bytes,
+        retry_seconds=options.retry_seconds,
+        replay_rows=options.max_batch_rows,
+    )
+
+
 def build_runtime(settings: Settings) -> Runtime:
     """Build (but do not start) the process's resources from settings."""
-    database = open_database(settings.resolved_database_url())
+    database = open_database(
+        settings.resolved_database_url(), timeout_seconds=settings.database_timeout_seconds
+    )
     writer = PredictionLogWriter(
         database,
         max_batch_rows=settings.log_writer.max_batch_rows,
         max_pending_rows=settings.log_writer.max_pending_rows,
+        spool=spool_for(settings),
     )
     serving = settings.serving
     return Runtime(

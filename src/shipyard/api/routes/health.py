@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from shipyard.api.deps import RuntimeDep
-from shipyard.schemas.health import HealthRead, LivenessRead, ReadinessRead
+from shipyard.schemas.health import HealthRead, LivenessRead, ReadinessRead, SpoolRead
 from shipyard.services.runtime import Runtime
 
 router = APIRouter(tags=["health"])
@@ -30,7 +30,11 @@ def _readiness(runtime: Runtime, database_ok: bool, schema: str | None) -> Readi
         reasons.insert(0, "shutting down: finishing the requests in flight")
     if not runtime.writer.is_running:
         reasons.append("the prediction log writer is not running")
-    if not database_ok:
+    spool = _spool(runtime)
+    if spool is not None and spool.full:
+        reasons.append("the database is down and the spool journal is full")
+    if not database_ok and spool is None:
+        # Under the spool policy rows still get acknowledged: the instance stays ready.
         reasons.append("prediction log database unreachable")
     elif schema:
         reasons.append(schema)
@@ -39,7 +43,14 @@ def _readiness(runtime: Runtime, database_ok: bool, schema: str | None) -> Readi
         models=models,
         database=database_ok,
         reasons=reasons,
+        spool=spool,
     )
+
+
+def _spool(runtime: Runtime) -> SpoolRead | None:
+    if runtime.writer.spool is None:
+        return None
+    return SpoolRead.model_validate(runtime.writer.spool.status(), from_attributes=True)
 
 
 @router.get("/livez", response_model=LivenessRead)
@@ -50,7 +61,10 @@ async def get_liveness() -> LivenessRead:
 
 @router.get("/readyz", response_model=ReadinessRead, responses={503: {"model": ReadinessRead}})
 async def get_readiness(runtime: RuntimeDep) -> JSONResponse:
-    """200 when every served model is loaded and the prediction log is reachable, else 503."""
+    """200 when every served model is loaded and predictions can be logged, else 503.
+
+    Under the ``spool`` policy a database outage keeps the instance ready while the journal
+    has room; ``spool.backlog_rows`` shows what waits for the database."""
     readiness = _readiness(runtime, *await asyncio.to_thread(_check_database, runtime))
     status = 200 if readiness.status == "ready" else 503
     return JSONResponse(readiness.model_dump(), status_code=status)

@@ -1,0 +1,271 @@
+"""The spool journal: where acknowledged rows wait while the database is down.
+
+Each server process appends to a file of its own, ``<spool_dir>/<id>.journal``, and holds an
+exclusive ``flock`` on it for as long as it lives. A record is one line: the CRC-32 of its
+JSON in 8 hex digits, a space, the JSON, a newline. :meth:`SpoolJournal.append` returns only
+after ``fsync``, so a record it returned for survives a crash of the process or the machine.
+
+A process that dies leaves its file behind, unlocked. The next process to look (at start, then
+while it runs) takes the lock, copies the records into its own journal and deletes the file:
+the orphan's rows are replayed like its own. A last line torn by a crash in mid-append fails
+its CRC and is dropped; its requests never got an answer, since the answer waits for fsync.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import uuid
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from shipyard.domain.ids import new_id
+from shipyard.domain.prediction import IdempotentRequest, PredictionEntry
+
+logger = logging.getLogger(__name__)
+
+SUFFIX = ".journal"
+
+
+@dataclass(frozen=True, slots=True)
+class SpooledRequest:
+    """What one request handed to the log writer: its rows and, if keyed, its answer."""
+
+    entries: Sequence[PredictionEntry]
+    claim: IdempotentRequest | None = None
+
+
+def _entry_json(entry: PredictionEntry) -> dict[str, Any]:
+    return {
+        "id": str(entry.id),
+        "created_at": entry.created_at.isoformat(),
+        "model_name": entry.model_name,
+        "model_version": entry.model_version,
+        "inputs": dict(entry.inputs),
+        "label": entry.label,
+        "probabilities": entry.probabilities,
+        "latency_ms": entry.latency_ms,
+        "request_id": entry.request_id,
+        "caller_id": entry.caller_id,
+    }
+
+
+def _claim_json(claim: IdempotentRequest) -> dict[str, Any]:
+    return {
+        "caller_id": claim.caller_id,
+        "key": claim.key,
+        "fingerprint": claim.fingerprint,
+        "response": claim.response,
+        "created_at": claim.created_at.isoformat(),
+    }
+
+
+def encode(request: SpooledRequest) -> bytes:
+    body = json.dumps(
+        {
+            "entries": [_entry_json(entry) for entry in request.entries],
+            "claim": _claim_json(request.claim) if request.claim else None,
+        },
+        separators=(",", ":"),
+    ).encode()
+    return b"%08x %s\n" % (zlib.crc32(body), body)
+
+
+def decode(line: bytes) -> SpooledRequest | None:
+    """The record of one journal line; None when the line is torn or corrupt."""
+    if len(line) < 10 or not line.endswith(b"\n") or line[8:9] != b" ":
+        return None
+    body = line[9:-1]
+    try:
+        if int(line[:8], 16) != zlib.crc32(body):
+            return None
+        record = json.loads(body)
+    except ValueError:
+        return None
+    entries = [
+        PredictionEntry(
+            id=uuid.UUID(item["id"]),
+            created_at=datetime.fromisoformat(item["created_at"]),
+            model_name=item["model_name"],
+            model_version=item["model_version"],
+            inputs=item["inputs"],
+            label=item["label"],
+            probabilities=item["probabilities"],
+            latency_ms=item["latency_ms"],
+            request_id=item["request_id"],
+            caller_id=item["caller_id"],
+        )
+        for item in record["entries"]
+    ]
+    claim = record["claim"]
+    return SpooledRequest(
+        entries,
+        IdempotentRequest(
+            caller_id=claim["caller_id"],
+            key=claim["key"],
+            fingerprint=claim["fingerprint"],
+            response=claim["response"],
+            created_at=datetime.fromisoformat(claim["created_at"]),
+        )
+        if claim
+        else None,
+    )
+
+
+def _sync_directory(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _lock(file: IO[bytes]) -> bool:
+    try:
+        fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _records(file: IO[bytes]) -> Iterator[tuple[SpooledRequest, int]]:
+    """Each intact record and the offset just past it, up to the first torn line."""
+    offset = file.tell()
+    for line in file:
+        record = decode(line)
+        if record is None:
+            logger.warning("spool journal: a torn record at byte %d is dropped", offset)
+            return
+        offset += len(line)
+        yield record, offset
+
+
+class SpoolJournal:
+    """This process's journal file. Used by one thread (the log writer's)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.path = directory / f"{new_id()}{SUFFIX}"
+        self._file: IO[bytes] | None = None
+        self._replayed_to = 0  # offset of the first record not yet in the database
+
+    @property
+    def size_bytes(self) -> int:
+        return self._file.tell() if self._file is not None else 0
+
+    @property
+    def is_empty(self) -> bool:
+        return self.size_bytes == 0
+
+    def _open(self) -> IO[bytes]:
+        if self._file is None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            # Locked under a name no other process looks at, then renamed into view.
+            hidden = self.directory / f".{self.path.name}.new"
+            file = open(hidden, "a+b")  # noqa: SIM115 - held open for the process's life
+            _lock(file)
+            hidden.rename(self.path)
+            _sync_directory(self.directory)
+            self._file = file
+        return self._file
+
+    def append(self, requests: Sequence[SpooledRequest]) -> None:
+        """Write the records and fsync them; on failure the file is as it was before."""
+        file = self._open()
+        start = file.tell()
+        try:
+            file.write(b"".join(encode(request) for request in requests))
+            file.flush()
+            os.fsync(file.fileno())
+        except OSError:
+            file.truncate(start)
+            file.seek(start)
+            raise
+
+    def unreplayed(self, max_rows: int) -> tuple[list[SpooledRequest], int]:
+        """The oldest records not yet replayed (about ``max_rows`` rows) and where they end."""
+        if self._file is None:
+            return [], 0
+        end = self._file.tell()
+        records: list[SpooledRequest] = []
+        offset = self._replayed_to
+        rows = 0
+        with open(self.path, "rb") as reader:
+            reader.seek(self._replayed_to)
+            for record, after in _records(reader):
+                if after > end or rows >= max_rows:
+                    break
+                records.append(record)
+                rows += len(record.entries)
+                offset = after
+        return records, offset
+
+    def mark_replayed(self, offset: int) -> None:
+        """Records before ``offset`` are in the database; an empty journal is cleared."""
+        self._replayed_to = offset
+        if self._file is not None and offset >= self._file.tell():
+            self._file.truncate(0)
+            self._file.seek(0)
+            os.fsync(self._file.fileno())
+            self._replayed_to = 0
+
+    def pending(self) -> Iterator[SpooledRequest]:
+        """Every record not yet replayed (used to rebuild what the writer knows)."""
+        if self._file is None:
+            return
+        with open(self.path, "rb") as reader:
+            reader.seek(self._replayed_to)
+            for record, _ in _records(reader):
+                yield record
+
+    def adopt_orphans(self) -> list[SpooledRequest]:
+        """Move the records of journals left by dead processes into this one."""
+        adopted: list[SpooledRequest] = []
+        if not self.directory.is_dir():
+            return adopted
+        for path in sorted(self.directory.glob(f"*{SUFFIX}")):
+            if path == self.path:
+                continue
+            adopted += self._adopt(path)
+        return adopted
+
+    def _adopt(self, path: Path) -> list[SpooledRequest]:
+        try:
+            orphan = open(path, "rb")  # noqa: SIM115 - closed below, after the unlink
+        except FileNotFoundError:
+            return []  # another process adopted it first
+        with orphan:
+            if not _lock(orphan):
+                return []  # its process is alive
+            try:
+                if os.stat(path).st_ino != os.fstat(orphan.fileno()).st_ino:
+                    return []
+            except FileNotFoundError:
+                return []  # adopted and deleted between our open and our lock
+            records = [record for record, _ in _records(orphan)]
+            if records:
+                self.append(records)
+            path.unlink()
+            _sync_directory(self.directory)
+        if records:
+            rows = sum(len(record.entries) for record in records)
+            logger.warning("spool journal: adopted %d rows left by a stopped process", rows)
+        return records
+
+    def close(self) -> None:
+        """Release the file; delete it when nothing is left to replay."""
+        if self._file is None:
+            return
+        if self._file.tell() <= self._replayed_to:
+            self.path.unlink(missing_ok=True)
+        self._file.close()
+        self._file = None
+
+
+__all__ = ["SpoolJournal", "SpooledRequest"]
