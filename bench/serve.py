@@ -101,17 +101,11 @@ def serve(command: list[str], env: dict[str, str], ready_url: str) -> subprocess
     return process
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
-    )
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--concurrency", default="1,16,64")
-    args = parser.parse_args()
-    levels = [int(level) for level in args.concurrency.split(",")]
-
+def prepare(database_url: str | None = None) -> tuple[Path, Settings, Path, dict[str, str]]:
+    """A scratch data dir with the attrition model trained and a migrated log; the body of
+    one request; the environment of a server over them."""
     scratch = Path(tempfile.mkdtemp(prefix="shipyard-bench-"))
-    settings = Settings(data_dir=scratch)
+    settings = Settings(data_dir=scratch, database_url=database_url)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         train_example(registry_for(settings), "attrition", TrainingOptions(algorithm="logistic"))
@@ -122,13 +116,26 @@ def main() -> None:
     record = {k: (v.item() if hasattr(v, "item") else v) for k, v in features.iloc[0].items()}
     body_file = scratch / "record.json"
     body_file.write_text(json.dumps(record))
-
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
     env |= {
         "SHIPYARD_DATA_DIR": str(scratch),
+        "SHIPYARD_DATABASE_URL": settings.resolved_database_url(),
         "SHIPYARD_MLFLOW_TRACKING_URI": settings.resolved_tracking_uri(),
         "PYTHONPATH": str(BENCH.parent),
     }
+    return scratch, settings, body_file, env
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--concurrency", default="1,16,64")
+    args = parser.parse_args()
+    levels = [int(level) for level in args.concurrency.split(",")]
+
+    _, settings, body_file, env = prepare()
     rows: list[dict[str, Any]] = [
         {"server": "in-process", "concurrency": 1, **in_process(settings, body_file.read_bytes())}
     ]

@@ -153,11 +153,12 @@ class SpoolJournal:
         self.directory = directory
         self.path = directory / f"{new_id()}{SUFFIX}"
         self._file: IO[bytes] | None = None
+        self._size = 0  # kept here, so other threads can read it while this one writes
         self._replayed_to = 0  # offset of the first record not yet in the database
 
     @property
     def size_bytes(self) -> int:
-        return self._file.tell() if self._file is not None else 0
+        return self._size
 
     @property
     def is_empty(self) -> bool:
@@ -177,6 +178,8 @@ class SpoolJournal:
 
     def append(self, requests: Sequence[SpooledRequest]) -> None:
         """Write the records and fsync them; on failure the file is as it was before."""
+        if not requests:
+            return
         file = self._open()
         start = file.tell()
         try:
@@ -187,12 +190,13 @@ class SpoolJournal:
             file.truncate(start)
             file.seek(start)
             raise
+        self._size = file.tell()
 
     def unreplayed(self, max_rows: int) -> tuple[list[SpooledRequest], int]:
         """The oldest records not yet replayed (about ``max_rows`` rows) and where they end."""
         if self._file is None:
             return [], 0
-        end = self._file.tell()
+        end = self._size
         records: list[SpooledRequest] = []
         offset = self._replayed_to
         rows = 0
@@ -209,11 +213,12 @@ class SpoolJournal:
     def mark_replayed(self, offset: int) -> None:
         """Records before ``offset`` are in the database; an empty journal is cleared."""
         self._replayed_to = offset
-        if self._file is not None and offset >= self._file.tell():
+        if self._file is not None and offset >= self._size:
             self._file.truncate(0)
             self._file.seek(0)
             os.fsync(self._file.fileno())
             self._replayed_to = 0
+            self._size = 0
 
     def pending(self) -> Iterator[SpooledRequest]:
         """Every record not yet replayed (used to rebuild what the writer knows)."""
@@ -262,7 +267,7 @@ class SpoolJournal:
         """Release the file; delete it when nothing is left to replay."""
         if self._file is None:
             return
-        if self._file.tell() <= self._replayed_to:
+        if self._size <= self._replayed_to:
             self.path.unlink(missing_ok=True)
         self._file.close()
         self._file = None
