@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from shipyard.db import open_database
-from tests.conftest import attrition_record, logged_ids
+from shipyard.db import open_database, upgrade_database
+from shipyard.db.writer import PredictionLogWriter
+from tests.conftest import attrition_record, logged_ids, prediction_entry
 from tests.e2e.conftest import RunningServer, policy_env, spool_backlog
 from tests.e2e.private_postgres import PrivatePostgres
 
@@ -147,3 +148,20 @@ def test_outage_under_spool_answers_everything_and_replays_once(
     assert server.process.poll() is None
     assert outage.acknowledged - set(outage.rows) == set()
     assert len(outage.rows) == len(outage.acknowledged)
+
+
+def test_the_first_commit_after_a_restart_is_not_refused(private_postgres: PrivatePostgres) -> None:
+    """The log writer keeps its connection between batches; a restart of the database makes it
+    stale, and the next batch must reconnect rather than answer 503."""
+    database = open_database(private_postgres.url)
+    upgrade_database(database)
+    writer = PredictionLogWriter(database, max_batch_rows=10, max_pending_rows=100)
+    writer.start()
+    try:
+        assert writer.submit([prediction_entry()]).result(timeout=30) is True
+        private_postgres.stop_immediately()
+        private_postgres.start()
+        assert writer.submit([prediction_entry()]).result(timeout=30) is True
+    finally:
+        writer.stop()
+        database.dispose()

@@ -37,8 +37,11 @@ def entry_values(entry: PredictionEntry) -> dict[str, Any]:
 def insert_entries(
     connection: Connection, entries: Sequence[PredictionEntry], *, skip_existing: bool = False
 ) -> None:
-    """Insert many rows as one multi-row statement (SQLAlchemy's insertmanyvalues).
+    """Insert many rows in one statement per (up to) 1,000 rows.
 
+    On PostgreSQL, RETURNING makes SQLAlchemy send one multi-row ``INSERT … VALUES (…), (…)``
+    (its "insertmanyvalues") instead of psycopg's pipelined executemany: one round trip.
+    On SQLite, ``executemany`` steps one prepared statement in C, with no round trip to save.
     ``skip_existing``: a row whose id is already logged is left alone (a replay).
     """
     if not entries:
@@ -48,7 +51,11 @@ def insert_entries(
         statement = insert_ignoring_duplicates(connection.dialect.name)(
             PredictionRow
         ).on_conflict_do_nothing(index_elements=["id"])
-    connection.execute(statement, [entry_values(entry) for entry in entries])
+    values = [entry_values(entry) for entry in entries]
+    if connection.dialect.name == "postgresql":
+        connection.execute(statement.returning(PredictionRow.id), values).all()
+    else:
+        connection.execute(statement, values)
 
 
 def _to_entry(row: PredictionRow) -> PredictionEntry:

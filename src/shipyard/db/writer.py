@@ -23,6 +23,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from shipyard.db.engine import Database, is_connection_failure
@@ -103,6 +104,7 @@ class PredictionLogWriter:
         self._lock = threading.Lock()
         self._accepting = False
         self._thread: threading.Thread | None = None
+        self._held: Connection | None = None
         self.stats = WriterStats()
 
     @property
@@ -210,6 +212,22 @@ class PredictionLogWriter:
         for pending in self._queued():
             self._write([pending])
         self._close_spool()
+        self._release_connection()
+
+    def _connection(self) -> Connection:
+        """The writer's own connection, kept between batches: no pool checkout and no
+        pre-ping per commit. Dropped after any failure, so the next batch reconnects."""
+        if self._held is None:
+            self._held = self._database.engine.connect()
+        return self._held
+
+    def _release_connection(self) -> None:
+        if self._held is not None:
+            try:
+                self._held.close()
+            except SQLAlchemyError:
+                logger.debug("closing the writer's failed connection", exc_info=True)
+            self._held = None
 
     def _look_after_spool(self) -> None:
         if self.spool is None:
@@ -270,10 +288,20 @@ class PredictionLogWriter:
         self._finish(batch, None)
 
     def _commit(self, batch: list[_Pending]) -> _Failure | None:
+        reused = self._held is not None
+        failure = self._commit_once(batch)
+        if failure is not None and failure.database_down and reused:
+            # The kept connection may have gone stale (the database restarted since the last
+            # batch): one more try on a new connection before calling the database down.
+            failure = self._commit_once(batch)
+        return failure
+
+    def _commit_once(self, batch: list[_Pending]) -> _Failure | None:
         entries: list[PredictionEntry] = []
         started = time.perf_counter()
         try:
-            with self._database.engine.begin() as connection:
+            connection = self._connection()
+            with connection.begin():
                 for pending in batch:
                     pending.key_was_taken = pending.claim is not None and not claim_key(
                         connection, pending.claim
@@ -283,12 +311,14 @@ class PredictionLogWriter:
                 insert_entries(connection, entries)
         except SQLAlchemyError as failure:
             logger.error("prediction log commit failed for %d rows: %s", len(entries), failure)
+            self._release_connection()
             self.stats.failed_batches += 1
             return _Failure(
                 DatabaseUnavailable(type(failure).__name__), is_connection_failure(failure)
             )
         except Exception as failure:  # a thread boundary: every waiting request must hear back
             logger.exception("prediction log writer failed for %d rows", len(entries))
+            self._release_connection()
             self.stats.failed_batches += 1
             return _Failure(DatabaseUnavailable(f"unexpected {type(failure).__name__}"), False)
         self.stats.committed_rows += len(entries)
