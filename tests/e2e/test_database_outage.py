@@ -165,3 +165,30 @@ def test_the_first_commit_after_a_restart_is_not_refused(private_postgres: Priva
     finally:
         writer.stop()
         database.dispose()
+
+
+def test_a_server_started_during_an_outage_spools_until_the_database_returns(
+    start_server: Callable[..., RunningServer], private_postgres: PrivatePostgres
+) -> None:
+    database = open_database(private_postgres.url)
+    upgrade_database(database)  # deployed before: the outage comes later
+    database.dispose()
+    private_postgres.stop_immediately()
+    server = start_server(env=policy_env("spool"))  # a restart in the middle of the outage
+    answers = [
+        httpx.post(f"{server.url}/predict", json=attrition_record(), timeout=30) for _ in range(5)
+    ]
+    assert [answer.status_code for answer in answers] == [200] * 5
+    assert spool_backlog(server.url) == 5
+    private_postgres.start()
+    deadline = time.monotonic() + 60
+    while spool_backlog(server.url) > 0:
+        assert time.monotonic() < deadline, "the spool was not replayed"
+        time.sleep(0.2)
+    database = open_database(private_postgres.url)
+    try:
+        rows = set(logged_ids(database))
+    finally:
+        database.dispose()
+    assert rows == {uuid.UUID(a.json()["predictions"][0]["prediction_id"]) for a in answers}
+    assert httpx.get(f"{server.url}/readyz", timeout=10).json()["reasons"] == []

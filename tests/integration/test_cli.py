@@ -78,3 +78,14 @@ def test_unknown_example_is_a_clean_error(cli_env: dict[str, str]) -> None:
     result = CliRunner().invoke(app, ["train", "churn"], env=cli_env)
     assert result.exit_code == 1
     assert "no example named 'churn'; choose one of: attrition" in result.output
+
+
+def test_db_commands_on_an_unreachable_database_say_so_in_one_line(
+    cli_env: dict[str, str],
+) -> None:
+    closed = "postgresql+psycopg://postgres@127.0.0.1:1/shipyard"  # nothing listens on port 1
+    for command in (["db", "upgrade"], ["db", "current"]):
+        result = CliRunner().invoke(app, command, env={**cli_env, "SHIPYARD_DATABASE_URL": closed})
+        assert result.exit_code == 1, result.output
+        assert "the prediction log database is unavailable" in result.output
+        assert "Traceback" not in result.output

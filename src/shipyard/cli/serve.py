@@ -10,11 +10,11 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from shipyard.cli.context import console, current_settings
+from shipyard.cli.context import console, current_settings, error_console
 from shipyard.cli.train import run_training
 from shipyard.config import Settings
 from shipyard.db import open_database, upgrade_database
-from shipyard.errors import ModelNotFound, ModelVersionNotFound
+from shipyard.errors import DatabaseUnavailable, ModelNotFound, ModelVersionNotFound
 from shipyard.services.runtime import registry_for
 from shipyard.services.training import TrainingOptions
 from shipyard.training.datasets import EXAMPLES
@@ -37,6 +37,15 @@ def _migrate(settings: Settings) -> None:
     )
     try:
         upgrade_database(database)
+    except DatabaseUnavailable as error:
+        if settings.log_writer.on_database_down != "spool":
+            raise
+        # A restart during an outage: predictions go to the spool; the server checks the
+        # schema again when the database is back, and says in /readyz if it is behind.
+        error_console.print(
+            f"[yellow]warning:[/] migrations not applied ({error.detail}); predictions go to "
+            "the spool until the database is back"
+        )
     finally:
         database.dispose()
 

@@ -44,6 +44,16 @@ def _reason(error: DBAPIError) -> str:
     return type(error.orig).__name__
 
 
+@contextmanager
+def reported_as_unavailable() -> Iterator[None]:
+    """Turn "the database cannot answer" (unreachable, locked, not migrated) into
+    :class:`DatabaseUnavailable`: a 503 in the API, a one-line message in the CLI."""
+    try:
+        yield
+    except (OperationalError, ProgrammingError, InterfaceError) as error:
+        raise DatabaseUnavailable(_reason(error)) from error
+
+
 def is_connection_failure(failure: SQLAlchemyError) -> bool:
     """The database could not be reached or dropped the connection (not a bad statement)."""
     if isinstance(failure, DBAPIError) and failure.connection_invalidated:
@@ -83,11 +93,8 @@ class Database:
         A database that cannot answer (unreachable, locked, not migrated) is reported as
         :class:`DatabaseUnavailable` (503 + Retry-After), never as a crash.
         """
-        try:
-            with self.sessions.begin() as session:
-                yield session
-        except (OperationalError, ProgrammingError, InterfaceError) as error:
-            raise DatabaseUnavailable(_reason(error)) from error
+        with reported_as_unavailable(), self.sessions.begin() as session:
+            yield session
 
     def ping(self) -> bool:
         try:
@@ -142,4 +149,10 @@ def open_database(url: str, *, timeout_seconds: int = 5, echo: bool = False) -> 
     return Database(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
 
 
-__all__ = ["Database", "Session", "is_connection_failure", "open_database"]
+__all__ = [
+    "Database",
+    "Session",
+    "is_connection_failure",
+    "open_database",
+    "reported_as_unavailable",
+]

@@ -10,7 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.exc import SQLAlchemyError
 
-from shipyard.db.engine import Database
+from shipyard.db.engine import Database, reported_as_unavailable
+from shipyard.errors import DatabaseUnavailable
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -24,20 +25,20 @@ def _alembic_config() -> Config:
 def upgrade_database(database: Database, revision: str = "head") -> None:
     """Bring the schema to ``revision`` (idempotent)."""
     config = _alembic_config()
-    with database.engine.begin() as connection:
+    with reported_as_unavailable(), database.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
 
 def downgrade_database(database: Database, revision: str) -> None:
     config = _alembic_config()
-    with database.engine.begin() as connection:
+    with reported_as_unavailable(), database.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
 
 
 def current_revision(database: Database) -> str | None:
-    with database.engine.connect() as connection:
+    with reported_as_unavailable(), database.engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
@@ -49,7 +50,7 @@ def schema_problem(database: Database) -> str | None:
     """Why the database cannot take predictions yet, or None when its schema is current."""
     try:
         current = current_revision(database)
-    except SQLAlchemyError as error:
+    except (SQLAlchemyError, DatabaseUnavailable) as error:
         return f"cannot read the schema version: {type(error).__name__}"
     head = head_revision()
     if current != head:
