@@ -1,13 +1,15 @@
 """Predict, read the prediction back from the log, and send the true label.
 
-    python examples/quickstart.py http://localhost:8000
+    SHIPYARD_API_KEY=sy_... python examples/quickstart.py http://localhost:8000
 
-Runs against any shipyard server serving the attrition example (``shipyard demo``).
+Runs against any shipyard server serving the attrition example (``shipyard demo`` prints a
+key with the predict and read scopes; ``shipyard keys create`` mints others).
 The test suite runs this file against a live server.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 from shipyard.client import ShipyardClient
@@ -26,8 +28,8 @@ EMPLOYEE = {
 }  # fmt: skip
 
 
-def main(url: str) -> None:
-    with ShipyardClient(url) as client:
+def main(url: str, api_key: str | None) -> None:
+    with ShipyardClient(url, api_key=api_key) as client:
         health = client.health()
         print(f"serving {health.model} v{health.version} ({health.status})")
 
@@ -49,4 +51,7 @@ def main(url: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "http://localhost:8000")
+    main(
+        sys.argv[1] if len(sys.argv) > 1 else "http://localhost:8000",
+        os.environ.get("SHIPYARD_API_KEY"),
+    )

@@ -46,12 +46,16 @@ class ShipyardClient:
         self,
         base_url: str,
         *,
+        api_key: str | None = None,
         timeout: float = 30.0,
         headers: Mapping[str, str] | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        sent = dict(headers or {})
+        if api_key is not None:
+            sent["X-API-Key"] = api_key
         self._http = httpx.Client(
-            base_url=base_url, timeout=timeout, headers=dict(headers or {}), transport=transport
+            base_url=base_url, timeout=timeout, headers=sent, transport=transport
         )
 
     def __enter__(self) -> ShipyardClient:

@@ -22,6 +22,7 @@ from pydantic import (
     ConfigDict,
     Field,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -123,6 +124,23 @@ class RetentionSettings(BaseModel):
     """How often the server prunes when ``max_age`` is set (e.g. ``1h``)."""
 
 
+class AuthSettings(BaseModel):
+    """Who may call the API: API keys (``shipyard keys``), scopes and tenancy."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+
+    enabled: bool = True
+    """Require credentials on every route but the probes. Only the ``dev`` profile may turn
+    this off; every request then acts as an admin, and ``/health`` says so."""
+
+    key_cache_seconds: float = Field(default=1.0, gt=0, le=60)
+    """How long a process trusts a key it has checked: a revoked key stops working in every
+    worker within this time."""
+
+    public_metrics: bool = False
+    """Serve ``/metrics`` without credentials (for a scraper inside a private network)."""
+
+
 class ServerSettings(BaseModel):
     """The HTTP server started by ``shipyard serve`` and ``shipyard demo``."""
 
@@ -186,9 +204,20 @@ class Settings(BaseSettings):
     """Level of shipyard's own log lines."""
 
     serving: ServingSettings = ServingSettings()
+    auth: AuthSettings = AuthSettings()
     log_writer: LogWriterSettings = LogWriterSettings()
     server: ServerSettings = ServerSettings()
     retention: RetentionSettings = RetentionSettings()
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.env == "prod" and not self.auth.enabled:
+            raise ValueError(
+                "SHIPYARD_AUTH__ENABLED=false is refused in the prod profile: anyone could "
+                "predict and read every logged prediction. Remove it and mint keys with "
+                "`shipyard keys create` (or use SHIPYARD_ENV=dev on a machine of your own)"
+            )
+        return self
 
     @field_validator("database_url")
     @classmethod
@@ -236,6 +265,7 @@ def load_settings(**overrides: object) -> Settings:
 
 
 __all__ = [
+    "AuthSettings",
     "LogWriterSettings",
     "Profile",
     "RetentionSettings",

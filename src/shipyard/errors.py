@@ -5,12 +5,16 @@ API maps each kind to one HTTP status (only ``shipyard.api.errors`` knows HTTP),
 maps it to a message and an exit code::
 
     ShipyardError
+    ├── Unauthenticated     (401)  no credentials, or ones that are not valid
+    ├── Forbidden           (403)  valid credentials without the scope the route needs
     ├── NotFound            (404)  something named does not exist
     │   ├── ModelNotFound
     │   ├── ModelVersionNotFound
-    │   └── PredictionNotFound
+    │   ├── PredictionNotFound
+    │   └── ApiKeyNotFound
     ├── Conflict            (409)  the request contradicts what is stored
-    │   └── FeedbackConflict
+    │   ├── FeedbackConflict
+    │   └── ApiKeyNameTaken
     ├── InvalidInput        (422)  the caller sent something wrong
     │   ├── InvalidRecords         one message per bad field
     │   ├── InvalidCursor
@@ -43,6 +47,14 @@ class ShipyardError(Exception):
         return {}
 
 
+class Unauthenticated(ShipyardError):
+    """No credentials were sent, or the ones sent are not valid (unknown, revoked, expired)."""
+
+
+class Forbidden(ShipyardError):
+    """The credentials are valid but do not carry the scope this operation needs."""
+
+
 class NotFound(ShipyardError):
     """Something named in the request does not exist."""
 
@@ -70,6 +82,26 @@ class ModelVersionNotFound(NotFound):
         super().__init__(f"model {name!r} has no version or alias {reference!r} in the registry")
         self.name = name
         self.reference = reference
+
+
+class ApiKeyNotFound(NotFound):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no active API key named {name!r}; `shipyard keys list` shows them")
+        self.name = name
+
+
+class ApiKeyNameTaken(Conflict):
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"an active API key is already named {name!r}; revoke it first or choose another name"
+        )
+        self.name = name
+
+
+class MissingScope(Forbidden):
+    def __init__(self, scope: str) -> None:
+        super().__init__(f"this operation needs the {scope!r} scope, which these credentials lack")
+        self.scope = scope
 
 
 class PredictionNotFound(NotFound):

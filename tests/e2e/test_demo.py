@@ -48,10 +48,17 @@ def test_demo_trains_serves_and_its_curl_example_works(tmp_path: Path) -> None:
         words = shlex.split(curl)
         target = words[words.index("POST") + 1].replace("localhost", "127.0.0.1")
         body = json.loads(words[words.index("-d") + 1])
-        response = httpx.post(target, json=body, timeout=30)
+        headers = dict(words[i + 1].split(": ", 1) for i, word in enumerate(words) if word == "-H")
+        assert "X-API-Key" in headers  # auth is on by default: the demo mints a key
+        assert httpx.post(target, json=body, timeout=30).status_code == 401
+        response = httpx.post(target, json=body, headers=headers, timeout=30)
         assert response.status_code == 200, response.text
         assert response.json()["predictions"][0]["version"] == "1"
-        listed = httpx.get(f"{url}/v1/predictions", params={"limit": 5}).json()
+        listed = httpx.get(
+            f"{url}/v1/predictions",
+            params={"limit": 5},
+            headers={"X-API-Key": headers["X-API-Key"]},
+        ).json()
         assert len(listed["items"]) == 1
     finally:
         stop(process)

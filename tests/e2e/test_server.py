@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +15,8 @@ import httpx
 import pytest
 
 from shipyard.db import open_database
+from shipyard.domain.auth import Scope
+from shipyard.services import keys
 from tests.conftest import attrition_record, logged_ids
 from tests.e2e.conftest import RunningServer
 
@@ -63,12 +67,16 @@ def test_500_predictions_from_16_concurrent_clients_give_500_rows(
 def test_the_quickstart_example_runs_against_a_live_server(
     start_server: Callable[..., RunningServer],
 ) -> None:
-    server = start_server()
+    server = start_server(env={"SHIPYARD_AUTH__ENABLED": "true"})
+    database = open_database(server.settings.resolved_database_url())
+    key = keys.create_key(database, "quickstart", frozenset({Scope.PREDICT, Scope.READ}))
+    database.dispose()
     result = subprocess.run(
         [sys.executable, str(EXAMPLES / "quickstart.py"), server.url],
         capture_output=True,
         text=True,
         timeout=60,
+        env={**os.environ, "SHIPYARD_API_KEY": key.plaintext},
     )
     assert result.returncode == 0, result.stderr
     assert "predicted" in result.stdout
@@ -85,3 +93,26 @@ def test_two_workers_take_64_concurrent_clients_without_lock_errors(
     assert {uuid.UUID(i) for i in acknowledged} == set(ids_in_log(server))
     assert "database is locked" not in server.log()
     assert "Traceback" not in server.log()
+
+
+def test_a_revoked_key_is_refused_by_every_worker_within_a_second(
+    start_server: Callable[..., RunningServer],
+) -> None:
+    server = start_server("--workers", "2", env={"SHIPYARD_AUTH__ENABLED": "true"})
+    database = open_database(server.settings.resolved_database_url())
+    try:
+        key = keys.create_key(database, "rotating", frozenset({Scope.PREDICT})).plaintext
+        headers = {"X-API-Key": key}
+        with httpx.Client(timeout=30) as http:
+            # Many requests, so that both workers have checked (and cached) the key.
+            assert {
+                http.get(f"{server.url}/v1/models", headers=headers).status_code for _ in range(40)
+            } == {200}
+            keys.revoke_key(database, "rotating")
+            time.sleep(1.1)  # auth.key_cache_seconds defaults to 1 s
+            refused = {
+                http.get(f"{server.url}/v1/models", headers=headers).status_code for _ in range(40)
+            }
+            assert refused == {401}
+    finally:
+        database.dispose()

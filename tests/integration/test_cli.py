@@ -89,3 +89,28 @@ def test_db_commands_on_an_unreachable_database_say_so_in_one_line(
         assert result.exit_code == 1, result.output
         assert "the prediction log database is unavailable" in result.output
         assert "Traceback" not in result.output
+
+
+def test_keys_are_minted_once_listed_without_secret_and_revoked(cli_env: dict[str, str]) -> None:
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "upgrade"], env=cli_env).exit_code == 0
+    created = runner.invoke(
+        app, ["keys", "create", "--name", "ci-bot", "--scopes", "predict"], env=cli_env
+    )
+    assert created.exit_code == 0, created.output
+    [key] = [line for line in created.output.splitlines() if line.startswith("sy_")]
+    listed = runner.invoke(app, ["keys", "list"], env=cli_env)
+    assert "ci-bot" in listed.output
+    assert key not in listed.output  # the secret is shown once, never again
+    again = runner.invoke(app, ["keys", "create", "--name", "ci-bot"], env=cli_env)
+    assert again.exit_code == 1
+    assert "an active API key is already named 'ci-bot'" in again.output
+    bad = runner.invoke(app, ["keys", "create", "--name", "x", "--scopes", "write"], env=cli_env)
+    assert bad.exit_code == 2
+    assert "unknown scope write" in bad.output
+    revoked = runner.invoke(app, ["keys", "revoke", "ci-bot"], env=cli_env)
+    assert revoked.exit_code == 0, revoked.output
+    assert "ci-bot" not in runner.invoke(app, ["keys", "list"], env=cli_env).output
+    missing = runner.invoke(app, ["keys", "revoke", "ci-bot"], env=cli_env)
+    assert missing.exit_code == 1
+    assert "no active API key named 'ci-bot'" in missing.output

@@ -12,10 +12,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shipyard.errors import (
     Conflict,
+    Forbidden,
     InvalidInput,
     NotFound,
     PayloadTooLarge,
     ShipyardError,
+    Unauthenticated,
     Unavailable,
     UnsupportedMediaType,
 )
@@ -25,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 # Most specific first: PayloadTooLarge is an InvalidInput with its own status.
 STATUS_BY_KIND: tuple[tuple[type[ShipyardError], int], ...] = (
+    (Unauthenticated, 401),
+    (Forbidden, 403),
     (PayloadTooLarge, 413),
     (UnsupportedMediaType, 415),
     (NotFound, 404),
@@ -47,10 +51,15 @@ def status_of(error: ShipyardError) -> int:
     return 500
 
 
+HEADERS_BY_STATUS = {
+    401: {"WWW-Authenticate": 'Bearer realm="shipyard"'},
+    503: {"Retry-After": RETRY_AFTER_SECONDS},
+}
+
+
 def error_response(status: int, name: str, detail: str, **extra: Any) -> JSONResponse:
     body = {"error": name, "detail": detail, **extra}
-    headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else None
-    return JSONResponse(body, status_code=status, headers=headers)
+    return JSONResponse(body, status_code=status, headers=HEADERS_BY_STATUS.get(status))
 
 
 async def _shipyard_error(_request: Request, error: Exception) -> JSONResponse:

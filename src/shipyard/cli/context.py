@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 
 from shipyard.config import Settings, load_settings
+from shipyard.db import Database, open_database
 from shipyard.errors import ShipyardError
 
 P = ParamSpec("P")
@@ -22,6 +24,19 @@ error_console = Console(stderr=True, highlight=False)
 def current_settings() -> Settings:
     """Settings from the environment and ``.env`` files (read when a command runs)."""
     return load_settings()
+
+
+@contextmanager
+def log_database(settings: Settings | None = None) -> Iterator[Database]:
+    """The prediction log database of the current settings, closed after the block."""
+    settings = settings or current_settings()
+    database = open_database(
+        settings.resolved_database_url(), timeout_seconds=settings.database_timeout_seconds
+    )
+    try:
+        yield database
+    finally:
+        database.dispose()
 
 
 def reporting_errors(command: Callable[P, R]) -> Callable[P, R]:

@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
-from shipyard.cli.context import console, current_settings, reporting_errors
+from shipyard.cli.context import console, log_database, reporting_errors
 from shipyard.config import parse_duration
-from shipyard.db import open_database, upgrade_database
+from shipyard.db import upgrade_database
 from shipyard.db.migrate import current_revision, head_revision
 from shipyard.services import retention
 
@@ -19,25 +19,19 @@ app = typer.Typer(help="Manage the prediction log database.", no_args_is_help=Tr
 @reporting_errors
 def upgrade() -> None:
     """Apply the migrations that ship with shipyard (safe to run again)."""
-    database = open_database(current_settings().resolved_database_url())
-    try:
+    with log_database() as database:
         upgrade_database(database)
         console.print(f"[green]✓[/] {database.url} is at revision {current_revision(database)}")
-    finally:
-        database.dispose()
 
 
 @app.command("current")
 @reporting_errors
 def current() -> None:
     """Show the schema revision of the database and the newest one shipyard knows."""
-    database = open_database(current_settings().resolved_database_url())
-    try:
+    with log_database() as database:
         console.print(f"database: {database.url}")
         console.print(f"current:  {current_revision(database) or 'empty'}")
         console.print(f"head:     {head_revision()}")
-    finally:
-        database.dispose()
 
 
 @app.command("prune")
@@ -52,9 +46,6 @@ def prune(
         age = parse_duration(older_than)
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--older-than") from None
-    database = open_database(current_settings().resolved_database_url())
-    try:
+    with log_database() as database:
         removed = retention.prune(database, age)
-    finally:
-        database.dispose()
     console.print(f"[green]✓[/] removed {removed} predictions older than {older_than}")

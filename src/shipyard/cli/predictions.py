@@ -9,8 +9,7 @@ from typing import Annotated
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
-from shipyard.cli.context import console, current_settings, reporting_errors
-from shipyard.db import open_database
+from shipyard.cli.context import console, log_database, reporting_errors
 from shipyard.domain.prediction import PredictionFilter
 from shipyard.services.export import export_predictions
 
@@ -37,18 +36,17 @@ def export(
         created_after=since,
         created_before=until,
     )
-    database = open_database(current_settings().resolved_database_url())
-    try:
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console) as bar:
-            task = bar.add_task("exporting", total=None)
-            done = 0
+    with (
+        log_database() as database,
+        Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console) as bar,
+    ):
+        task = bar.add_task("exporting", total=None)
+        done = 0
 
-            def advance(rows: int) -> None:
-                nonlocal done
-                done += rows
-                bar.update(task, description=f"exported {done} predictions")
+        def advance(rows: int) -> None:
+            nonlocal done
+            done += rows
+            bar.update(task, description=f"exported {done} predictions")
 
-            total = export_predictions(database, where, destination, on_page=advance)
-    finally:
-        database.dispose()
+        total = export_predictions(database, where, destination, on_page=advance)
     console.print(f"[green]✓[/] {total} predictions -> {destination}")

@@ -10,11 +10,13 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from shipyard.cli.context import console, current_settings, error_console
+from shipyard.cli.context import console, current_settings, error_console, log_database
 from shipyard.cli.train import run_training
 from shipyard.config import Settings
-from shipyard.db import open_database, upgrade_database
+from shipyard.db import Database, upgrade_database
+from shipyard.domain.auth import Scope
 from shipyard.errors import DatabaseUnavailable, ModelNotFound, ModelVersionNotFound
+from shipyard.services import keys as api_keys
 from shipyard.services.runtime import registry_for
 from shipyard.services.training import TrainingOptions
 from shipyard.training.datasets import EXAMPLES
@@ -32,9 +34,11 @@ def _port(option: int | None, settings: Settings) -> int:
 
 
 def _migrate(settings: Settings) -> None:
-    database = open_database(
-        settings.resolved_database_url(), timeout_seconds=settings.database_timeout_seconds
-    )
+    with log_database(settings) as database:
+        _upgrade(database, settings)
+
+
+def _upgrade(database: Database, settings: Settings) -> None:
     try:
         upgrade_database(database)
     except DatabaseUnavailable as error:
@@ -46,8 +50,6 @@ def _migrate(settings: Settings) -> None:
             f"[yellow]warning:[/] migrations not applied ({error.detail}); predictions go to "
             "the spool until the database is back"
         )
-    finally:
-        database.dispose()
 
 
 def _run_server(host: str, port: int, workers: int, access_log: bool) -> None:
@@ -84,7 +86,28 @@ def serve(
     )
 
 
-def _curl_example(settings: Settings, host: str, port: int) -> str:
+DEMO_KEY_NAME = "demo"
+
+
+def _demo_key(settings: Settings) -> str | None:
+    """A fresh predict+read key for the demo's curl lines (the previous one is revoked: its
+    secret cannot be shown again)."""
+    if not settings.auth.enabled:
+        return None
+    with log_database(settings) as database:
+        if any(key.name == DEMO_KEY_NAME for key in api_keys.list_keys(database)):
+            api_keys.revoke_key(database, DEMO_KEY_NAME)
+        minted = api_keys.create_key(
+            database, DEMO_KEY_NAME, frozenset({Scope.PREDICT, Scope.READ})
+        )
+    return minted.plaintext
+
+
+def _auth_header(key: str | None) -> str:
+    return f" -H 'X-API-Key: {key}'" if key else ""
+
+
+def _curl_example(settings: Settings, host: str, port: int, key: str | None) -> str:
     name = settings.serving.served_default()
     record: dict[str, object] = {}
     if name in EXAMPLES:
@@ -93,7 +116,7 @@ def _curl_example(settings: Settings, host: str, port: int) -> str:
     shown_host = "localhost" if host in {"0.0.0.0", "127.0.0.1"} else host
     body = shlex.quote(json.dumps(record))
     return (
-        f"curl -s -X POST http://{shown_host}:{port}/v1/models/{name}/predict "
+        f"curl -s -X POST http://{shown_host}:{port}/v1/models/{name}/predict{_auth_header(key)} "
         f"-H 'Content-Type: application/json' -d {body}"
     )
 
@@ -117,13 +140,17 @@ def demo(
             console.print(f"No @{settings.serving.alias} for {name} yet: training the example.")
             run_training(name, TrainingOptions(alias=settings.serving.alias))
     _migrate(settings)
+    key = _demo_key(settings)
     host = host or settings.server.host
     chosen_port = _port(port, settings)
     console.print(f"[green]✓[/] prediction log at {settings.resolved_database_url()}")
+    if key:
+        console.print(f"[green]✓[/] API key {DEMO_KEY_NAME!r} (predict, read): {key}")
     console.print(f"\nAPI docs: http://localhost:{chosen_port}/docs\nTry it:\n")
-    console.print(_curl_example(settings, host, chosen_port), soft_wrap=True)
+    console.print(_curl_example(settings, host, chosen_port, key), soft_wrap=True)
     console.print("\nThen list what was logged:")
     console.print(
-        f"curl -s http://localhost:{chosen_port}/v1/predictions?limit=5\n", soft_wrap=True
+        f"curl -s{_auth_header(key)} 'http://localhost:{chosen_port}/v1/predictions?limit=5'\n",
+        soft_wrap=True,
     )
     _run_server(host, chosen_port, 1, settings.server.access_log)

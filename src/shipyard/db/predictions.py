@@ -129,6 +129,8 @@ def page_predictions(
         query = query.where(PredictionRow.model_version == where.model_version)
     if where.label is not None:
         query = query.where(PredictionRow.label == where.label)
+    if where.caller_id is not None:
+        query = query.where(PredictionRow.caller_id == where.caller_id)
     if where.created_after is not None:
         query = query.where(PredictionRow.created_at >= where.created_after)
     if where.created_before is not None:

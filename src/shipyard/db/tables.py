@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, String, TypeDecorator, Uuid
+from sqlalchemy import text as sa_text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -58,6 +59,7 @@ class PredictionRow(Base):
         Index("ix_predictions_created_at_id", "created_at", "id"),
         Index("ix_predictions_model_created_at", "model_name", "created_at"),
         Index("ix_predictions_request_id", "request_id"),
+        Index("ix_predictions_caller_created_at", "caller_id", "created_at"),
     )
 
 
@@ -84,3 +86,29 @@ class IdempotencyRow(Base):
     fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)
     response: Mapped[dict[str, Any]] = mapped_column(JsonDocument, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+
+
+class ApiKeyRow(Base):
+    """An API key: the secret is never stored, only its SHA-256."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    owner: Mapped[str] = mapped_column(String(200), nullable=False)
+    prefix: Mapped[str] = mapped_column(String(16), nullable=False, unique=True)
+    secret_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    scopes: Mapped[str] = mapped_column(String(100), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        # One active key per name: names are how people revoke them.
+        Index(
+            "ux_api_keys_active_name",
+            "name",
+            unique=True,
+            sqlite_where=sa_text("revoked_at IS NULL"),
+            postgresql_where=sa_text("revoked_at IS NULL"),
+        ),
+    )

@@ -64,6 +64,7 @@ class PredictionFilter:
     label: str | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
+    caller_id: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "created_after", as_utc(self.created_after))

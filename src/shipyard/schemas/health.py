@@ -44,3 +44,5 @@ class HealthRead(BaseModel):
     profile: str
     durability: list[str] = []
     """Database settings under which acknowledged predictions could be lost (empty: none)."""
+    auth: Literal["enabled", "disabled"] = "enabled"
+    """``disabled``: anyone may call every route as an admin (dev profile only)."""

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from shipyard.db import Database
 from shipyard.db import predictions as log
 from shipyard.domain.prediction import Feedback, LoggedPrediction, PredictionFilter
-from shipyard.errors import InvalidInput
+from shipyard.errors import InvalidInput, PredictionNotFound
 from shipyard.serving.models import ServedModels
 
 
@@ -19,9 +19,19 @@ def list_predictions(
         return log.page_predictions(session, where, limit=limit, cursor=cursor)
 
 
-def get_prediction(database: Database, prediction_id: uuid.UUID) -> LoggedPrediction:
+def get_prediction(
+    database: Database, prediction_id: uuid.UUID, *, owner: str | None = None
+) -> LoggedPrediction:
+    """One prediction; with an ``owner``, another caller's prediction is not found (404),
+    so that its existence does not leak either."""
     with database.session_scope() as session:
-        return log.get_prediction(session, prediction_id)
+        return _owned(log.get_prediction(session, prediction_id), owner)
+
+
+def _owned(logged: LoggedPrediction, owner: str | None) -> LoggedPrediction:
+    if owner is not None and logged.entry.caller_id != owner:
+        raise PredictionNotFound(str(logged.entry.id))
+    return logged
 
 
 class UnknownLabel(InvalidInput):
@@ -38,6 +48,7 @@ def record_feedback(
     label: str,
     *,
     caller_id: str = "",
+    owner: str | None = None,
 ) -> Feedback:
     """Store the true label of a prediction; it must be one of the model's classes."""
     feedback = Feedback(
@@ -47,7 +58,7 @@ def record_feedback(
         caller_id=caller_id,
     )
     with database.session_scope() as session:
-        logged = log.get_prediction(session, prediction_id)
+        logged = _owned(log.get_prediction(session, prediction_id), owner)
         served = models.loaded().get(logged.entry.model_name)
         classes = served.predictor.classes if served else tuple(logged.entry.probabilities)
         if label not in classes:

@@ -14,6 +14,7 @@ from shipyard.db.spool import Spool
 from shipyard.db.writer import PredictionLogWriter
 from shipyard.errors import ShipyardError
 from shipyard.registry import ModelRegistry
+from shipyard.services.keys import KeyVerifier
 from shipyard.services.loading import load_served_model
 from shipyard.serving.models import ServedModels
 from shipyard.serving.threads import prediction_executor
@@ -29,6 +30,7 @@ class Runtime:
     registry: ModelRegistry
     models: ServedModels
     predict_pool: ThreadPoolExecutor
+    keys: KeyVerifier
     load_errors: dict[str, str] = field(default_factory=dict)
     schema_problem: str | None = None
     draining: bool = False
@@ -53,6 +55,11 @@ class Runtime:
         self.schema_problem = schema_problem(self.database)
         if self.schema_problem:
             logger.error("%s", self.schema_problem)
+        if not self.settings.auth.enabled:
+            logger.warning(
+                "authentication is DISABLED (SHIPYARD_AUTH__ENABLED=false): anyone who can reach "
+                "this server may predict and read every logged prediction"
+            )
         self.durability_problems = self.database.durability_problems()
         for problem in self.durability_problems:
             logger.error("acknowledged predictions can be lost in a crash: %s", problem)
@@ -111,4 +118,5 @@ def build_runtime(settings: Settings) -> Runtime:
         registry=registry_for(settings),
         models=ServedModels(list(serving.models), serving.served_default()),
         predict_pool=prediction_executor(serving.predict_threads, serving.native_threads),
+        keys=KeyVerifier(database, settings.auth.key_cache_seconds),
     )

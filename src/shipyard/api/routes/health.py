@@ -89,4 +89,5 @@ async def get_health(runtime: RuntimeDep) -> HealthRead:
         shipyard_version=runtime.version,
         profile=runtime.settings.env,
         durability=runtime.durability_problems,
+        auth="enabled" if runtime.settings.auth.enabled else "disabled",
     )

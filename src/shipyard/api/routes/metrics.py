@@ -14,6 +14,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from shipyard.api.security import authorize
+from shipyard.domain.auth import Scope
 from shipyard.services.runtime import Runtime
 
 router = APIRouter(tags=["health"])
@@ -71,6 +73,9 @@ def metrics_registry(app_state: object) -> CollectorRegistry:
 
 @router.get("/metrics", response_class=Response)
 async def get_metrics(request: Request) -> Response:
-    """Prometheus metrics of this process."""
+    """Prometheus metrics of this process. Admin only, unless ``auth.public_metrics``."""
+    runtime: Runtime = request.app.state.runtime
+    if not runtime.settings.auth.public_metrics:
+        await authorize(request, Scope.ADMIN)
     registry: CollectorRegistry = request.app.state.metrics
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

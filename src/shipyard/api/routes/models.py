@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from shipyard.api.deps import RuntimeDep
 from shipyard.api.errors import ERROR_RESPONSES
+from shipyard.api.security import ModelReader
 from shipyard.schemas.models import (
     InputFieldRead,
     ModelPage,
@@ -46,7 +47,7 @@ def _model_read(description: catalog.ModelDescription) -> ModelRead:
 
 
 @router.get("", response_model=ModelPage, responses=ERROR_RESPONSES)
-async def list_models(runtime: RuntimeDep) -> ModelPage:
+async def list_models(runtime: RuntimeDep, _caller: ModelReader) -> ModelPage:
     """The models this server is configured to serve."""
     descriptions = await asyncio.to_thread(catalog.describe_models, runtime)
     return ModelPage(
@@ -63,6 +64,6 @@ async def list_models(runtime: RuntimeDep) -> ModelPage:
 
 
 @router.get("/{name}", response_model=ModelRead, responses=ERROR_RESPONSES)
-async def get_model(name: str, runtime: RuntimeDep) -> ModelRead:
+async def get_model(name: str, runtime: RuntimeDep, _caller: ModelReader) -> ModelRead:
     """Versions, aliases, metrics and the input schema of one model."""
     return _model_read(await asyncio.to_thread(catalog.describe_model, runtime, name))

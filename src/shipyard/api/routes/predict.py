@@ -8,6 +8,7 @@ from fastapi import APIRouter, Header, Request, Response
 
 from shipyard.api.deps import RequestIdDep, RuntimeDep
 from shipyard.api.errors import ERROR_RESPONSES
+from shipyard.api.security import PredictCaller
 from shipyard.errors import UnsupportedMediaType
 from shipyard.schemas.predictions import PredictResponse
 from shipyard.services import predicting
@@ -55,6 +56,7 @@ async def _predict(
     response: Response,
     request_id: str,
     idempotency_key: str | None,
+    caller: PredictCaller,
 ) -> PredictResponse:
     _require_json(request)
     outcome = await predicting.predict(
@@ -62,6 +64,7 @@ async def _predict(
         name,
         await request.body(),
         request_id=request_id,
+        caller_id=caller.caller_id,
         idempotency_key=idempotency_key,
     )
     if outcome.replayed:
@@ -81,13 +84,14 @@ async def predict_with_model(
     response: Response,
     runtime: RuntimeDep,
     request_id: RequestIdDep,
+    caller: PredictCaller,
     idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY] = None,
 ) -> PredictResponse:
     """Score one record (a JSON object) or a list of records with the served version.
 
     Every record is logged before the answer is sent.
     """
-    return await _predict(runtime, name, request, response, request_id, idempotency_key)
+    return await _predict(runtime, name, request, response, request_id, idempotency_key, caller)
 
 
 @router.post(
@@ -101,9 +105,10 @@ async def predict_with_default_model(
     response: Response,
     runtime: RuntimeDep,
     request_id: RequestIdDep,
+    caller: PredictCaller,
     idempotency_key: Annotated[str | None, IDEMPOTENCY_KEY] = None,
 ) -> PredictResponse:
     """The short path: the same as ``/v1/models/{default}/predict``."""
     return await _predict(
-        runtime, runtime.models.default, request, response, request_id, idempotency_key
+        runtime, runtime.models.default, request, response, request_id, idempotency_key, caller
     )

@@ -11,6 +11,8 @@ from fastapi import APIRouter, Query
 
 from shipyard.api.deps import RuntimeDep
 from shipyard.api.errors import ERROR_RESPONSES
+from shipyard.api.security import ReadCaller
+from shipyard.domain.auth import Principal
 from shipyard.domain.prediction import Feedback, LoggedPrediction, PredictionFilter
 from shipyard.schemas.predictions import (
     FeedbackCreate,
@@ -46,9 +48,15 @@ def _prediction_read(logged: LoggedPrediction) -> PredictionRead:
     )
 
 
+def _owner(caller: Principal) -> str | None:
+    """Whose predictions the caller may touch: its own, or anyone's for an admin."""
+    return None if caller.is_admin else caller.caller_id
+
+
 @router.get("", response_model=PredictionPage, responses=ERROR_RESPONSES)
 async def list_predictions(
     runtime: RuntimeDep,
+    caller: ReadCaller,
     model: Annotated[str | None, Query(max_length=200)] = None,
     version: Annotated[str | None, Query(max_length=50)] = None,
     label: Annotated[str | None, Query(max_length=200)] = None,
@@ -57,8 +65,11 @@ async def list_predictions(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> PredictionPage:
-    """Newest first. Follow ``next_cursor`` for older pages. Times without a zone are UTC."""
+    """Newest first. Follow ``next_cursor`` for older pages. Times without a zone are UTC.
+
+    A caller sees its own predictions; an admin sees everyone's."""
     where = PredictionFilter(
+        caller_id=None if caller.is_admin else caller.caller_id,
         model_name=model,
         model_version=version,
         label=label,
@@ -72,18 +83,30 @@ async def list_predictions(
 
 
 @router.get("/{prediction_id}", response_model=PredictionRead, responses=ERROR_RESPONSES)
-async def get_prediction(prediction_id: uuid.UUID, runtime: RuntimeDep) -> PredictionRead:
-    """One logged prediction with its inputs, outputs and feedback."""
-    logged = await asyncio.to_thread(service.get_prediction, runtime.database, prediction_id)
+async def get_prediction(
+    prediction_id: uuid.UUID, runtime: RuntimeDep, caller: ReadCaller
+) -> PredictionRead:
+    """One logged prediction with its inputs, outputs and feedback (404 if it is another
+    caller's, unless you are an admin)."""
+    logged = await asyncio.to_thread(
+        service.get_prediction, runtime.database, prediction_id, owner=_owner(caller)
+    )
     return _prediction_read(logged)
 
 
 @router.post("/{prediction_id}/feedback", response_model=FeedbackRead, responses=ERROR_RESPONSES)
 async def create_feedback(
-    prediction_id: uuid.UUID, body: FeedbackCreate, runtime: RuntimeDep
+    prediction_id: uuid.UUID, body: FeedbackCreate, runtime: RuntimeDep, caller: ReadCaller
 ) -> FeedbackRead:
-    """Record the true label of a prediction (once; the same label again is accepted)."""
+    """Record the true label of one of your predictions (once; the same label again is
+    accepted)."""
     feedback = await asyncio.to_thread(
-        service.record_feedback, runtime.database, runtime.models, prediction_id, body.label
+        service.record_feedback,
+        runtime.database,
+        runtime.models,
+        prediction_id,
+        body.label,
+        caller_id=caller.caller_id,
+        owner=_owner(caller),
     )
     return _feedback_read(feedback)

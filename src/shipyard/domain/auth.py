@@ -1,0 +1,66 @@
+"""Who is calling and what they may do."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class Scope(StrEnum):
+    """What a credential allows. ``admin`` includes the other two."""
+
+    PREDICT = "predict"
+    """Ask for predictions, and read the models' schemas."""
+    READ = "read"
+    """Read the caller's own predictions and attach feedback to them."""
+    ADMIN = "admin"
+    """Everything: every caller's predictions, keys, users and model operations."""
+
+
+def parse_scopes(text: str) -> frozenset[Scope]:
+    """``"predict,read"`` -> the scopes; an unknown name is a ValueError naming the valid ones."""
+    names = [name.strip().lower() for name in text.split(",") if name.strip()]
+    if not names:
+        raise ValueError("give at least one scope: predict, read or admin")
+    valid = {scope.value for scope in Scope}
+    unknown = [name for name in names if name not in valid]
+    if unknown:
+        raise ValueError(f"unknown scope {', '.join(unknown)}; choose from predict, read, admin")
+    return frozenset(Scope(name) for name in names)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller of one request."""
+
+    caller_id: str
+    """Recorded on every prediction and feedback it writes; its predictions are its own."""
+    scopes: frozenset[Scope]
+    via: str
+    """How it was authenticated: ``api-key:<name>``, ``user:<name>`` or ``auth-disabled``."""
+
+    def allows(self, scope: Scope) -> bool:
+        return Scope.ADMIN in self.scopes or scope in self.scopes
+
+    @property
+    def is_admin(self) -> bool:
+        return Scope.ADMIN in self.scopes
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """A stored API key: never the secret, only what identifies and limits it."""
+
+    id: uuid.UUID
+    name: str
+    owner: str
+    prefix: str
+    scopes: frozenset[Scope]
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -1,0 +1,220 @@
+"""API keys, scopes and tenancy, through the app with auth on (the default)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+
+from shipyard.api.app import create_app
+from shipyard.config import AuthSettings, Settings
+from shipyard.db import Database, open_database
+from shipyard.domain.auth import Scope, parse_scopes
+from shipyard.services import keys
+from tests.conftest import attrition_record
+
+pytestmark = pytest.mark.integration
+
+
+@dataclass
+class Keys:
+    predict: str
+    read: str
+    admin: str
+    other: str  # predict + read, another owner
+
+
+@pytest.fixture
+def secured(migrated: Settings) -> Settings:
+    return migrated.model_copy(update={"auth": AuthSettings(key_cache_seconds=0.2)})
+
+
+@pytest.fixture
+def database(secured: Settings) -> Iterator[Database]:
+    database = open_database(secured.resolved_database_url())
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def minted(database: Database) -> Keys:
+    def mint(name: str, scopes: str, owner: str | None = None) -> str:
+        return keys.create_key(database, name, parse_scopes(scopes), owner).plaintext
+
+    return Keys(
+        predict=mint("predictor", "predict"),
+        # A read-only key of the same owner as "someone-else": it sees that owner's rows.
+        read=mint("reader", "read", owner="someone-else"),
+        admin=mint("operator", "admin"),
+        other=mint("someone-else", "predict,read"),
+    )
+
+
+@pytest.fixture
+def client(secured: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(secured)) as test_client:
+        yield test_client
+
+
+def as_key(key: str) -> dict[str, str]:
+    return {"X-API-Key": key}
+
+
+PUBLIC = {"none": 200, "predict": 200, "read": 200, "admin": 200}
+PREDICT = {"none": 401, "predict": 200, "read": 403, "admin": 200}
+READ = {"none": 401, "predict": 403, "read": 200, "admin": 200}
+MODELS = {"none": 401, "predict": 200, "read": 200, "admin": 200}
+ADMIN = {"none": 401, "predict": 403, "read": 403, "admin": 200}
+
+# Every route of the app and who may call it. A route missing here fails the test below:
+# nothing can be added to the API without deciding its access.
+EXPECTED: dict[tuple[str, str], dict[str, int]] = {
+    ("GET", "/livez"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,
+    ("GET", "/health"): PUBLIC,
+    ("GET", "/metrics"): ADMIN,
+    ("POST", "/predict"): PREDICT,
+    ("POST", "/v1/models/{name}/predict"): PREDICT,
+    ("GET", "/v1/models"): MODELS,
+    ("GET", "/v1/models/{name}"): MODELS,
+    ("GET", "/v1/predictions"): READ,
+    ("GET", "/v1/predictions/{prediction_id}"): READ,
+    ("POST", "/v1/predictions/{prediction_id}/feedback"): READ,
+    # Interactive docs: only when docs are enabled (dev default; off in prod).
+    ("GET", "/openapi.json"): PUBLIC,
+    ("GET", "/docs"): PUBLIC,
+    ("GET", "/docs/oauth2-redirect"): PUBLIC,
+}
+
+
+def app_routes(client: TestClient) -> set[tuple[str, str]]:
+    """Every (method, path) the app answers, included routers flattened."""
+    found = set()
+    for route in iter_route_contexts(client.app.routes):  # type: ignore[attr-defined]
+        for method in route.methods or ():
+            if method != "HEAD" and route.path is not None:
+                found.add((method, route.path))
+    return found
+
+
+def test_every_route_of_the_app_has_a_decided_access(client: TestClient) -> None:
+    assert app_routes(client) == set(EXPECTED)
+
+
+def test_every_route_answers_each_scope_as_the_matrix_says(
+    client: TestClient, minted: Keys
+) -> None:
+    # A prediction of the reader's owner: read (its own) and admin (anyone's) may see it.
+    owned = client.post("/predict", json=attrition_record(), headers=as_key(minted.other)).json()[
+        "predictions"
+    ][0]["prediction_id"]
+    credentials = {
+        "none": {},
+        "predict": as_key(minted.predict),
+        "read": as_key(minted.read),
+        "admin": as_key(minted.admin),
+    }
+    problems = []
+    for (method, path), expected in EXPECTED.items():
+        for who, status in expected.items():
+            url = path.replace("{name}", "attrition").replace("{prediction_id}", owned)
+            body = {"label": "Yes"} if path.endswith("/feedback") else attrition_record()
+            response = client.request(
+                method,
+                url,
+                json=body if method == "POST" else None,
+                headers=credentials[who],
+            )
+            if response.status_code != status:
+                problems.append(f"{method} {path} as {who}: {response.status_code}, not {status}")
+    assert problems == []
+
+
+def test_refusals_say_what_to_send(client: TestClient, minted: Keys) -> None:
+    missing = client.get("/v1/models")
+    assert missing.status_code == 401
+    assert missing.headers["WWW-Authenticate"].startswith("Bearer")
+    assert missing.json()["error"] == "Unauthenticated"
+    assert "X-API-Key" in missing.json()["detail"]
+    scope = client.get("/v1/predictions", headers=as_key(minted.predict))
+    assert scope.status_code == 403
+    assert scope.json() == {
+        "error": "MissingScope",
+        "detail": "this operation needs the 'read' scope, which these credentials lack",
+    }
+
+
+def test_a_key_works_as_a_bearer_token_too(client: TestClient, minted: Keys) -> None:
+    response = client.get("/v1/models", headers={"Authorization": f"Bearer {minted.predict}"})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "forged",
+    ["sy_", "not-a-key", "sy_00000000_" + "A" * 43, "Bearer", "sy_zzzzzzzz_" + "A" * 43],
+)
+def test_malformed_or_unknown_keys_are_401(client: TestClient, forged: str) -> None:
+    assert client.get("/v1/models", headers=as_key(forged)).status_code == 401
+
+
+def test_the_right_prefix_with_a_wrong_secret_is_401(client: TestClient, minted: Keys) -> None:
+    prefix = minted.predict[: len("sy_00000000_")]
+    assert client.get("/v1/models", headers=as_key(prefix + "B" * 43)).status_code == 401
+
+
+def test_a_revoked_key_stops_working_within_the_cache_time(
+    client: TestClient, database: Database, minted: Keys
+) -> None:
+    assert client.get("/v1/models", headers=as_key(minted.predict)).status_code == 200
+    keys.revoke_key(database, "predictor")
+    time.sleep(0.3)  # key_cache_seconds is 0.2 in these tests
+    assert client.get("/v1/models", headers=as_key(minted.predict)).status_code == 401
+
+
+def test_callers_see_only_their_own_predictions(client: TestClient, minted: Keys) -> None:
+    mine = client.post("/predict", json=attrition_record(), headers=as_key(minted.other))
+    prediction_id = mine.json()["predictions"][0]["prediction_id"]
+    theirs = client.post("/predict", json=attrition_record(), headers=as_key(minted.admin))
+    their_id = theirs.json()["predictions"][0]["prediction_id"]
+
+    own = client.get(f"/v1/predictions/{prediction_id}", headers=as_key(minted.other))
+    assert own.status_code == 200
+    assert own.json()["caller_id"] == "someone-else"  # the key's owner, recorded on the row
+    listed = client.get("/v1/predictions", headers=as_key(minted.other)).json()["items"]
+    assert [item["id"] for item in listed] == [prediction_id]
+
+    # Someone else's prediction does not exist for this caller: 404, as for a random id.
+    assert (
+        client.get(f"/v1/predictions/{their_id}", headers=as_key(minted.other)).status_code == 404
+    )
+    feedback = client.post(
+        f"/v1/predictions/{their_id}/feedback", json={"label": "Yes"}, headers=as_key(minted.read)
+    )
+    assert feedback.status_code == 404
+
+    everyone = client.get("/v1/predictions", headers=as_key(minted.admin)).json()["items"]
+    assert {item["id"] for item in everyone} == {prediction_id, their_id}
+
+
+def test_prod_refuses_to_start_with_auth_off() -> None:
+    with pytest.raises(ValidationError, match="SHIPYARD_AUTH__ENABLED=false is refused"):
+        Settings(env="prod", auth=AuthSettings(enabled=False))
+
+
+def test_health_says_when_auth_is_off(migrated: Settings) -> None:
+    with TestClient(create_app(migrated)) as open_client:  # the test settings turn it off
+        assert open_client.get("/health").json()["auth"] == "disabled"
+        assert open_client.get("/v1/models").status_code == 200
+
+
+def test_scopes_are_parsed_strictly() -> None:
+    assert parse_scopes("predict, READ") == {Scope.PREDICT, Scope.READ}
+    with pytest.raises(ValueError, match="unknown scope write"):
+        parse_scopes("predict,write")
+    with pytest.raises(ValueError, match="at least one scope"):
+        parse_scopes(" , ")
