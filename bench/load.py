@@ -2,12 +2,15 @@
 as the previous answer arrives, for a fixed time. Prints one JSON line of results.
 
     python bench/load.py URL BODY_FILE CONCURRENCY SECONDS
+
+The API key to send (``X-API-Key``) comes from ``SHIPYARD_API_KEY`` when it is set.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import statistics
 import sys
 import time
@@ -21,6 +24,8 @@ async def run(url: str, body: bytes, concurrency: int, seconds: float) -> dict[s
     errors = 0
     deadline = time.perf_counter() + seconds
     headers = {"Content-Type": "application/json"}
+    if key := os.environ.get("SHIPYARD_API_KEY"):
+        headers["X-API-Key"] = key
 
     async def connection() -> None:
         nonlocal errors

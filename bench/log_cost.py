@@ -93,10 +93,10 @@ def measure(
     answered = 0
     try:
         for name in ("off", "on"):
-            load(urls[name], body_file, 4, 2)  # warm-up, not counted
+            load(urls[name], body_file, 4, 2, env)  # warm-up, not counted
         for _ in range(rounds):
             for name in ("off", "on"):
-                outcome = load(urls[name], body_file, concurrency, seconds)
+                outcome = load(urls[name], body_file, concurrency, seconds, env)
                 samples[name].append(outcome["rps"])
                 if name == "on":
                     answered += int(outcome["ok"])

@@ -30,6 +30,8 @@ import httpx
 from shipyard.config import Settings
 from shipyard.db import open_database, upgrade_database
 from shipyard.db import predictions as log
+from shipyard.domain.auth import Scope
+from shipyard.services.keys import create_key
 from shipyard.services.loading import load_served_model
 from shipyard.services.runtime import registry_for
 from shipyard.services.training import TrainingOptions, train_example
@@ -75,7 +77,9 @@ def in_process(settings: Settings, body: bytes, calls: int = 500) -> dict[str, f
     }
 
 
-def load(url: str, body_file: Path, concurrency: int, seconds: float) -> dict[str, float]:
+def load(
+    url: str, body_file: Path, concurrency: int, seconds: float, env: dict[str, str] | None = None
+) -> dict[str, float]:
     out = subprocess.run(
         [
             sys.executable,
@@ -88,6 +92,7 @@ def load(url: str, body_file: Path, concurrency: int, seconds: float) -> dict[st
         capture_output=True,
         text=True,
         check=True,
+        env=env,
     )
     result: dict[str, float] = json.loads(out.stdout)
     return result
@@ -111,6 +116,7 @@ def prepare(database_url: str | None = None) -> tuple[Path, Settings, Path, dict
         train_example(registry_for(settings), "attrition", TrainingOptions(algorithm="logistic"))
     database = open_database(settings.resolved_database_url())
     upgrade_database(database)
+    key = create_key(database, "bench", frozenset({Scope.PREDICT}))
     database.dispose()
     features, _ = example("attrition").load()
     record = {k: (v.item() if hasattr(v, "item") else v) for k, v in features.iloc[0].items()}
@@ -121,6 +127,9 @@ def prepare(database_url: str | None = None) -> tuple[Path, Settings, Path, dict
         "SHIPYARD_DATA_DIR": str(scratch),
         "SHIPYARD_DATABASE_URL": settings.resolved_database_url(),
         "SHIPYARD_MLFLOW_TRACKING_URI": settings.resolved_tracking_uri(),
+        # Authenticated as a client would be; no rate limit, which would cap the load.
+        "SHIPYARD_API_KEY": key.plaintext,
+        "SHIPYARD_RATE_LIMIT__PER_KEY": "",
         "PYTHONPATH": str(BENCH.parent),
     }
     return scratch, settings, body_file, env
@@ -176,14 +185,14 @@ def main() -> None:
     for name, (command, base, ready) in servers.items():
         process = serve(command, env, ready)
         try:
-            warm_up = load(f"{base}/predict", body_file, 4, 2)
+            warm_up = load(f"{base}/predict", body_file, 4, 2, env)
             rows.append({"server": name, "concurrency": 4, "warm_up": True, **warm_up})
             for level in levels:
                 rows.append(
                     {
                         "server": name,
                         "concurrency": level,
-                        **load(f"{base}/predict", body_file, level, args.seconds),
+                        **load(f"{base}/predict", body_file, level, args.seconds, env),
                     }
                 )
         finally:

@@ -141,6 +141,38 @@ class AuthSettings(BaseModel):
     """Serve ``/metrics`` without credentials (for a scraper inside a private network)."""
 
 
+_RATE = re.compile(r"^\s*\d+\s*/\s*(second|minute|hour|day)s?\s*$")
+
+
+class RateLimitSettings(BaseModel):
+    """How many requests each credential may make (the ``limits`` library)."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+
+    per_key: str | None = "100/second"
+    """Requests one API key may make, e.g. ``100/second`` or ``5000/hour`` (a sliding
+    window); empty: no limit. Past it: 429 with ``Retry-After``."""
+
+    storage_uri: str = "memory://"
+    """Where the counts live: ``memory://`` (each process counts alone) or
+    ``redis://host:6379`` (shared by every worker and replica)."""
+
+    on_storage_down: Literal["allow", "deny"] = "allow"
+    """When Redis cannot be reached: ``allow`` serves without limits (and says so in
+    ``/health``); ``deny`` answers 503 to every credentialed request."""
+
+    @field_validator("per_key")
+    @classmethod
+    def _readable_rate(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not _RATE.match(value):
+            raise ValueError(
+                f"{value!r} is not a rate; write a count per unit: 100/second, 5000/hour"
+            )
+        return value.strip()
+
+
 class ServerSettings(BaseModel):
     """The HTTP server started by ``shipyard serve`` and ``shipyard demo``."""
 
@@ -205,6 +237,7 @@ class Settings(BaseSettings):
 
     serving: ServingSettings = ServingSettings()
     auth: AuthSettings = AuthSettings()
+    rate_limit: RateLimitSettings = RateLimitSettings()
     log_writer: LogWriterSettings = LogWriterSettings()
     server: ServerSettings = ServerSettings()
     retention: RetentionSettings = RetentionSettings()
@@ -268,6 +301,7 @@ __all__ = [
     "AuthSettings",
     "LogWriterSettings",
     "Profile",
+    "RateLimitSettings",
     "RetentionSettings",
     "ServerSettings",
     "ServingSettings",

@@ -7,6 +7,7 @@ maps it to a message and an exit code::
     ShipyardError
     ├── Unauthenticated     (401)  no credentials, or ones that are not valid
     ├── Forbidden           (403)  valid credentials without the scope the route needs
+    ├── RateLimited         (429)  too many requests for this credential; retry later
     ├── NotFound            (404)  something named does not exist
     │   ├── ModelNotFound
     │   ├── ModelVersionNotFound
@@ -53,6 +54,16 @@ class Unauthenticated(ShipyardError):
 
 class Forbidden(ShipyardError):
     """The credentials are valid but do not carry the scope this operation needs."""
+
+
+class RateLimited(ShipyardError):
+    """This credential made more requests than its limit allows; retry after a pause."""
+
+    def __init__(self, limit: str, retry_after_seconds: int) -> None:
+        super().__init__(
+            f"rate limit of {limit} per API key reached; retry in {retry_after_seconds} s"
+        )
+        self.retry_after_seconds = retry_after_seconds
 
 
 class NotFound(ShipyardError):
@@ -174,6 +185,14 @@ class ModelNotLoaded(Unavailable):
 class DatabaseUnavailable(Unavailable):
     def __init__(self, reason: str) -> None:
         super().__init__(f"the prediction log database is unavailable: {reason}")
+
+
+class RateLimitStorageUnavailable(Unavailable):
+    def __init__(self) -> None:
+        super().__init__(
+            "the rate-limit store (Redis) cannot be reached, and the server is set to refuse "
+            "requests it cannot count (rate_limit.on_storage_down=deny)"
+        )
 
 
 class RegistryUnavailable(Unavailable):

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from shipyard.api.app import create_app
-from shipyard.config import AuthSettings, Settings
+from shipyard.config import AuthSettings, RateLimitSettings, Settings
 from shipyard.db import Database, open_database
 from shipyard.domain.auth import Scope, parse_scopes
 from shipyard.services import keys
@@ -218,3 +218,61 @@ def test_scopes_are_parsed_strictly() -> None:
         parse_scopes("predict,write")
     with pytest.raises(ValueError, match="at least one scope"):
         parse_scopes(" , ")
+
+
+def limited(settings: Settings, rate: str, storage: str = "memory://", **more: str) -> Settings:
+    return settings.model_copy(
+        update={
+            "rate_limit": RateLimitSettings(per_key=rate, storage_uri=storage, **more)  # type: ignore[arg-type]
+        }
+    )
+
+
+def test_past_its_limit_a_key_gets_429_with_retry_after(secured: Settings, minted: Keys) -> None:
+    with TestClient(create_app(limited(secured, "3/minute"))) as client:
+        statuses = [
+            client.get("/v1/models", headers=as_key(minted.predict)).status_code for _ in range(3)
+        ]
+        assert statuses == [200, 200, 200]
+        refused = client.get("/v1/models", headers=as_key(minted.predict))
+        assert refused.status_code == 429
+        assert refused.json()["error"] == "RateLimited"
+        assert 1 <= int(refused.headers["Retry-After"]) <= 60
+        # Limits are per key: another key is not affected, nor are the probes.
+        assert client.get("/v1/models", headers=as_key(minted.read)).status_code == 200
+        assert client.get("/health").status_code == 200
+
+
+def test_redis_shares_the_count_between_processes(secured: Settings, minted: Keys) -> None:
+    # Two apps stand for two worker processes: each has its own limiter, Redis holds the count.
+    shared = limited(secured, "3/minute", "redis://127.0.0.1:6379")  # counts by key id
+    with (
+        TestClient(create_app(shared)) as first,
+        TestClient(create_app(shared)) as second,
+    ):
+        headers = as_key(minted.predict)
+        assert first.get("/v1/models", headers=headers).status_code == 200
+        assert second.get("/v1/models", headers=headers).status_code == 200
+        assert first.get("/v1/models", headers=headers).status_code == 200
+        assert second.get("/v1/models", headers=headers).status_code == 429
+
+
+def test_unreachable_redis_serves_without_limits_by_default(
+    secured: Settings, minted: Keys
+) -> None:
+    down = limited(secured, "1/minute", "redis://127.0.0.1:1")  # nothing listens on port 1
+    with TestClient(create_app(down)) as client:
+        statuses = {
+            client.get("/v1/models", headers=as_key(minted.predict)).status_code for _ in range(3)
+        }
+        assert statuses == {200}
+        assert client.get("/health").json()["rate_limits"] == "unreachable"
+
+
+def test_unreachable_redis_refuses_when_told_to(secured: Settings, minted: Keys) -> None:
+    down = limited(secured, "1/minute", "redis://127.0.0.1:1", on_storage_down="deny")
+    with TestClient(create_app(down)) as client:
+        refused = client.get("/v1/models", headers=as_key(minted.predict))
+        assert refused.status_code == 503
+        assert refused.json()["error"] == "RateLimitStorageUnavailable"
+        assert client.get("/livez").status_code == 200  # the probes need no count

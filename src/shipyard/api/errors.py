@@ -16,6 +16,7 @@ from shipyard.errors import (
     InvalidInput,
     NotFound,
     PayloadTooLarge,
+    RateLimited,
     ShipyardError,
     Unauthenticated,
     Unavailable,
@@ -29,6 +30,7 @@ logger = logging.getLogger(__name__)
 STATUS_BY_KIND: tuple[tuple[type[ShipyardError], int], ...] = (
     (Unauthenticated, 401),
     (Forbidden, 403),
+    (RateLimited, 429),
     (PayloadTooLarge, 413),
     (UnsupportedMediaType, 415),
     (NotFound, 404),
@@ -64,7 +66,10 @@ def error_response(status: int, name: str, detail: str, **extra: Any) -> JSONRes
 
 async def _shipyard_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ShipyardError)
-    return error_response(status_of(error), type(error).__name__, error.detail, **error.extra())
+    response = error_response(status_of(error), type(error).__name__, error.detail, **error.extra())
+    if isinstance(error, RateLimited):
+        response.headers["Retry-After"] = str(error.retry_after_seconds)
+    return response
 
 
 async def _validation_error(_request: Request, error: Exception) -> JSONResponse:

@@ -1,9 +1,10 @@
 """Credentials on every route: who calls (:class:`Principal`) and whether the scope allows it.
 
 An API key comes as ``X-API-Key: <key>`` or ``Authorization: Bearer <key>``. A missing or
-invalid credential is a 401 with ``WWW-Authenticate``; a valid one without the route's scope
-is a 403. Routes declare what they need with the ``*Caller`` annotations below; a test walks
-every route of the app so that none can be added without one.
+invalid credential is a 401 with ``WWW-Authenticate``; a valid one is counted against its
+rate limit (429 past it), and without the route's scope it is a 403. Routes declare what
+they need with the ``*Caller`` annotations below; a test walks every route of the app so
+that none can be added without one.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ async def _principal(request: Request, presented: str | None) -> Principal:
         principal = await asyncio.to_thread(runtime.keys.verify, presented)
     if not isinstance(principal, Principal):
         raise Unauthenticated("this API key is not valid: it is unknown, revoked or malformed")
+    await runtime.rate_limiter.check(principal.credential_id)
     return principal
 
 

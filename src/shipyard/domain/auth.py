@@ -40,6 +40,8 @@ class Principal:
     scopes: frozenset[Scope]
     via: str
     """How it was authenticated: ``api-key:<name>``, ``user:<name>`` or ``auth-disabled``."""
+    credential_id: str = ""
+    """The credential itself (a key's id): what rate limits count."""
 
     def allows(self, scope: Scope) -> bool:
         return Scope.ADMIN in self.scopes or scope in self.scopes

@@ -46,3 +46,5 @@ class HealthRead(BaseModel):
     """Database settings under which acknowledged predictions could be lost (empty: none)."""
     auth: Literal["enabled", "disabled"] = "enabled"
     """``disabled``: anyone may call every route as an admin (dev profile only)."""
+    rate_limits: Literal["off", "ok", "unreachable"] = "ok"
+    """``unreachable``: the rate-limit store (Redis) failed in the last 30 s."""

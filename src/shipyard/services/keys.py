@@ -111,4 +111,9 @@ def _principal(found: tuple[ApiKey, str] | None, secret: str) -> Principal | Non
     key, secret_sha256 = found
     if not key.is_active or not hmac.compare_digest(secret_sha256, _sha256(secret)):
         return None
-    return Principal(caller_id=key.owner, scopes=key.scopes, via=f"api-key:{key.name}")
+    return Principal(
+        caller_id=key.owner,
+        scopes=key.scopes,
+        via=f"api-key:{key.name}",
+        credential_id=f"api-key:{key.id}",
+    )

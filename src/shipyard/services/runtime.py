@@ -16,6 +16,7 @@ from shipyard.errors import ShipyardError
 from shipyard.registry import ModelRegistry
 from shipyard.services.keys import KeyVerifier
 from shipyard.services.loading import load_served_model
+from shipyard.services.rate_limits import RateLimiter
 from shipyard.serving.models import ServedModels
 from shipyard.serving.threads import prediction_executor
 
@@ -31,6 +32,7 @@ class Runtime:
     models: ServedModels
     predict_pool: ThreadPoolExecutor
     keys: KeyVerifier
+    rate_limiter: RateLimiter
     load_errors: dict[str, str] = field(default_factory=dict)
     schema_problem: str | None = None
     draining: bool = False
@@ -119,4 +121,5 @@ def build_runtime(settings: Settings) -> Runtime:
         models=ServedModels(list(serving.models), serving.served_default()),
         predict_pool=prediction_executor(serving.predict_threads, serving.native_threads),
         keys=KeyVerifier(database, settings.auth.key_cache_seconds),
+        rate_limiter=RateLimiter(settings.rate_limit),
     )

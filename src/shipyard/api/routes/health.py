@@ -90,4 +90,5 @@ async def get_health(runtime: RuntimeDep) -> HealthRead:
         profile=runtime.settings.env,
         durability=runtime.durability_problems,
         auth="enabled" if runtime.settings.auth.enabled else "disabled",
+        rate_limits=runtime.rate_limiter.state,
     )

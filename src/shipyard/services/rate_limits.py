@@ -1,0 +1,75 @@
+"""Per-credential rate limits with the ``limits`` library (sliding-window counters).
+
+Counts live in memory (each process alone) or in Redis (shared by every worker and replica).
+When Redis cannot be reached the limiter follows ``on_storage_down``: ``allow`` serves
+without counting (a dependency of the limiter must not take the predictions down with it),
+``deny`` refuses with 503. Either way the failure is logged and shown in ``/health``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from typing import Literal
+
+from limits import parse
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.errors import StorageError
+from limits.storage import storage_from_string
+
+from shipyard.config import RateLimitSettings
+from shipyard.errors import RateLimited, RateLimitStorageUnavailable
+
+logger = logging.getLogger(__name__)
+
+_RECENT_SECONDS = 30.0  # a storage failure this recent makes /health say "unreachable"
+
+
+def _async_uri(uri: str) -> str:
+    return uri if uri.startswith("async+") else f"async+{uri}"
+
+
+class RateLimiter:
+    def __init__(self, settings: RateLimitSettings) -> None:
+        self._rate = settings.per_key
+        self._item = parse(settings.per_key) if settings.per_key else None
+        storage = storage_from_string(_async_uri(settings.storage_uri), wrap_exceptions=True)
+        self._limiter = SlidingWindowCounterRateLimiter(storage)
+        self._deny_when_down = settings.on_storage_down == "deny"
+        self._last_failure = -math.inf
+        self.storage_failures = 0
+
+    @property
+    def state(self) -> Literal["off", "ok", "unreachable"]:
+        """``off``, ``ok`` or ``unreachable`` (the store failed in the last 30 s)."""
+        if self._item is None:
+            return "off"
+        recent = time.monotonic() - self._last_failure < _RECENT_SECONDS
+        return "unreachable" if recent else "ok"
+
+    async def check(self, identity: str) -> None:
+        """Count one request of ``identity``; raise :class:`RateLimited` past the limit."""
+        if self._item is None or self._rate is None:
+            return
+        try:
+            if await self._limiter.hit(self._item, identity):
+                return
+            stats = await self._limiter.get_window_stats(self._item, identity)
+        except StorageError as failure:
+            self._storage_failed(failure)
+            if self._deny_when_down:
+                raise RateLimitStorageUnavailable() from failure
+            return
+        raise RateLimited(self._rate, max(1, math.ceil(stats.reset_time - time.time())))
+
+    def _storage_failed(self, failure: StorageError) -> None:
+        self.storage_failures += 1
+        now = time.monotonic()
+        if now - self._last_failure >= _RECENT_SECONDS:  # once per outage, not per request
+            logger.error(
+                "rate-limit store unreachable (%s); %s",
+                failure.storage_error,
+                "refusing requests" if self._deny_when_down else "serving without limits",
+            )
+        self._last_failure = now
