@@ -193,6 +193,11 @@ class ServerSettings(BaseModel):
     drain_seconds: float = Field(default=5.0, ge=0)
     """On SIGTERM, answer /readyz with 503 for this long (still serving) before stopping."""
 
+    cors_origins: list[str] = []
+    """Browser origins allowed to call the API (CORS), e.g. ``["https://app.example.com"]``;
+    empty: none. Cookies are never allowed (keys travel in headers), so ``*`` cannot be
+    combined with credentials."""
+
 
 class Settings(BaseSettings):
     """Everything shipyard reads from its environment."""

@@ -276,3 +276,46 @@ def test_unreachable_redis_refuses_when_told_to(secured: Settings, minted: Keys)
         assert refused.status_code == 503
         assert refused.json()["error"] == "RateLimitStorageUnavailable"
         assert client.get("/livez").status_code == 200  # the probes need no count
+
+
+def test_every_response_carries_the_security_headers(client: TestClient, minted: Keys) -> None:
+    for response in (
+        client.get("/health"),
+        client.get("/v1/models", headers=as_key(minted.predict)),
+        client.get("/v1/models"),  # a 401 too
+    ):
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert response.headers["Referrer-Policy"] == "no-referrer"
+        assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
+        assert response.headers["Cache-Control"] == "no-store"
+        assert "Strict-Transport-Security" not in response.headers  # dev: plain HTTP
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    assert "Content-Security-Policy" not in docs.headers  # Swagger UI must run its scripts
+
+
+PREFLIGHT = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "x-api-key"}
+
+
+def test_cors_is_closed_by_default(client: TestClient) -> None:
+    response = client.options("/predict", headers={"Origin": "https://evil.example", **PREFLIGHT})
+    assert "access-control-allow-origin" not in response.headers
+
+
+def test_cors_opens_to_the_configured_origins_only_and_never_with_cookies(
+    secured: Settings,
+) -> None:
+    server = secured.server.model_copy(update={"cors_origins": ["https://app.example"]})
+    with TestClient(create_app(secured.model_copy(update={"server": server}))) as client:
+        allowed = client.options("/predict", headers={"Origin": "https://app.example", **PREFLIGHT})
+        assert allowed.status_code == 200
+        assert allowed.headers["access-control-allow-origin"] == "https://app.example"
+        assert "access-control-allow-credentials" not in allowed.headers
+        other = client.options("/predict", headers={"Origin": "https://evil.example", **PREFLIGHT})
+        assert "access-control-allow-origin" not in other.headers
+
+
+def test_prod_sends_hsts(secured: Settings) -> None:
+    with TestClient(create_app(secured.model_copy(update={"env": "prod"}))) as client:
+        assert client.get("/health").headers["Strict-Transport-Security"].startswith("max-age=")

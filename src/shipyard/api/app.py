@@ -9,16 +9,23 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from shipyard import __version__
 from shipyard.api.draining import drain_on_sigterm
 from shipyard.api.errors import install_error_handlers
-from shipyard.api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from shipyard.api.middleware import (
+    BodySizeLimitMiddleware,
+    RequestIdMiddleware,
+    SecurityHeadersMiddleware,
+)
 from shipyard.api.openapi import build_openapi
 from shipyard.api.routes import health, metrics, models, predict, predictions
 from shipyard.config import Settings, load_settings
 from shipyard.services.retention import prune_periodically
 from shipyard.services.runtime import Runtime, build_runtime
+
+CORS_HEADERS = ["Content-Type", "X-API-Key", "Authorization", "Idempotency-Key", "X-Request-ID"]
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
@@ -58,6 +65,16 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.metrics = metrics.metrics_registry(app.state)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.serving.max_body_bytes)
+    if settings.server.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.server.cors_origins,
+            allow_credentials=False,  # keys are headers, never cookies
+            allow_methods=["GET", "POST"],
+            allow_headers=CORS_HEADERS,
+            expose_headers=["X-Request-ID", "Retry-After", "Idempotent-Replayed"],
+        )
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.env == "prod")
     app.add_middleware(RequestIdMiddleware)
     routers = (health.router, metrics.router, predict.router, models.router, predictions.router)
     for router in routers:

@@ -1,4 +1,5 @@
-"""Pure ASGI middleware: request ids and the body-size limit (enforced before reading)."""
+"""Pure ASGI middleware: request ids, the body-size limit (enforced before reading) and the
+security headers of every response."""
 
 from __future__ import annotations
 
@@ -109,3 +110,45 @@ class BodySizeLimitMiddleware:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+# An API answers JSON to programs: nothing in it is to be framed, sniffed, cached or run.
+_SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+)
+_API_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
+_NO_STORE = (b"cache-control", b"no-store")
+_HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
+_DOCS_PATHS = ("/docs", "/redoc")  # Swagger UI runs scripts: it keeps the browser defaults
+
+
+class SecurityHeadersMiddleware:
+    """Adds the security headers to every response (HSTS too when ``hsts`` is on: in prod,
+    where TLS is terminated in front of the server)."""
+
+    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+        self.app = app
+        self.hsts = hsts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        added = list(_SECURITY_HEADERS)
+        if not str(scope.get("path", "")).startswith(_DOCS_PATHS):
+            added.append(_API_CSP)
+        if self.hsts:
+            added.append(_HSTS)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                extra = [*added, _NO_STORE] if b"cache-control" not in present else added
+                message["headers"] = [*headers, *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
