@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import fcntl
+import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -14,6 +16,7 @@ from fastapi.testclient import TestClient
 from shipyard.api.app import create_app
 from shipyard.config import Settings
 from shipyard.db import Database, open_database, upgrade_database
+from shipyard.db.idempotency import find_answer
 from shipyard.db.journal import SpooledRequest, SpoolJournal, decode, encode
 from shipyard.db.spool import Spool, SpoolFull
 from shipyard.db.writer import PredictionLogWriter
@@ -33,8 +36,10 @@ def database(database_url: str) -> Iterator[Database]:
     database.dispose()
 
 
-def spool_in(directory: Path, *, max_bytes: int = 1 << 30) -> Spool:
-    return Spool(SpoolJournal(directory), max_bytes=max_bytes, retry_seconds=0.2, replay_rows=50)
+def spool_in(directory: Path, *, max_bytes: int = 1 << 30, replay_rows: int = 50) -> Spool:
+    return Spool(
+        SpoolJournal(directory), max_bytes=max_bytes, retry_seconds=0.2, replay_rows=replay_rows
+    )
 
 
 def eventually(condition: Callable[[], bool], seconds: float = 30.0) -> None:
@@ -183,6 +188,8 @@ def test_the_api_answers_from_the_spool_and_shows_the_backlog(
                     "on_database_down": "spool",
                     "spool_dir": tmp_path / "spool",
                     "retry_seconds": 0.2,
+                    # Less than two database timeouts: a lock wait is never tried twice.
+                    "commit_timeout_seconds": 3.0,
                 }
             ),
         }
@@ -210,3 +217,110 @@ def test_metrics_count_the_rows_committed(client: TestClient) -> None:
     assert response.headers["content-type"].startswith("text/plain")
     assert metric(client, "shipyard_prediction_log_committed_rows_total") == 3
     assert "shipyard_prediction_log_spool_backlog_rows" not in response.text  # policy: fail
+
+
+def test_two_requests_with_one_key_in_one_spooled_batch_keep_the_first_answer(
+    database: Database, tmp_path: Path
+) -> None:
+    spool = spool_in(tmp_path)
+    writer = PredictionLogWriter(database, max_batch_rows=50, max_pending_rows=100, spool=spool)
+    writer.start()
+    with write_lock(database):
+        assert writer.submit([entry()]).result(timeout=30) is True  # now spooling
+        first = writer.submit([entry()], claim("k-1", answer=1))
+        second = writer.submit([entry()], claim("k-1", answer=2))  # most likely the same batch
+        assert first.result(timeout=30) is True
+        assert second.result(timeout=30) is False
+        spooled = writer.spooled_answer("", "k-1")
+        assert spooled is not None
+        assert spooled.response == {"answer": 1}
+    eventually(lambda: not spool.holds_rows)
+    writer.stop()
+    assert len(logged_ids(database)) == 2
+    with database.session_scope() as session:
+        stored = find_answer(session, "", "k-1")
+    assert stored is not None
+    assert stored.response == {"answer": 1}
+
+
+def test_a_failed_append_leaves_nothing_to_replay(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    journal = SpoolJournal(tmp_path)
+    kept = SpooledRequest([entry()])
+    journal.append([kept])
+    real_write = os.write
+    calls = {"count": 0}
+
+    def disk_fills_mid_record(descriptor: int, data: bytes) -> int:
+        calls["count"] += 1
+        if calls["count"] == 1:
+            return real_write(descriptor, bytes(data)[:10])  # part of the record lands...
+        raise OSError(28, "No space left on device")  # ...then the disk is full
+
+    monkeypatch.setattr(os, "write", disk_fills_mid_record)
+    with pytest.raises(OSError, match="No space"):
+        journal.append([SpooledRequest([entry()])])  # its request gets an error, not a 200
+    monkeypatch.setattr(os, "write", real_write)
+    after = SpooledRequest([entry()])
+    journal.append([after])
+    assert list(journal.pending()) == [kept, after]
+    assert journal.size_bytes == len(encode(kept)) + len(encode(after))
+
+
+def test_the_backlog_drains_while_requests_keep_coming(database: Database, tmp_path: Path) -> None:
+    spool = spool_in(tmp_path, replay_rows=10)
+    writer = PredictionLogWriter(database, max_batch_rows=20, max_pending_rows=10_000, spool=spool)
+    writer.start()
+    with write_lock(database):
+        for future in [writer.submit([entry()]) for _ in range(400)]:
+            assert future.result(timeout=30) is True
+    assert spool.status().backlog_rows > 0
+    acknowledged: list[bool] = []
+    stop = threading.Event()
+
+    def keep_submitting() -> None:
+        while not stop.is_set():
+            acknowledged.append(writer.submit([entry()]).result(timeout=30))
+
+    # More rows arrive per batch (up to 20) than one replay chunk takes (10): journaling new
+    # rows behind the backlog would make it grow for as long as the load lasts.
+    clients = [threading.Thread(target=keep_submitting) for _ in range(40)]
+    for thread in clients:
+        thread.start()
+    try:
+        eventually(lambda: spool.status().backlog_rows == 0)  # under load, not after it
+        assert not stop.is_set()
+        assert spool.status().size_bytes == 0
+    finally:
+        stop.set()
+        for thread in clients:
+            thread.join()
+    writer.stop()
+    assert all(acknowledged)
+    assert len(logged_ids(database)) == 400 + len(acknowledged)
+
+
+def test_the_writer_survives_a_journal_it_cannot_read(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spool = spool_in(tmp_path)
+    writer = PredictionLogWriter(database, max_batch_rows=50, max_pending_rows=100, spool=spool)
+    writer.start()
+    with write_lock(database):
+        assert writer.submit([entry()]).result(timeout=30) is True
+    failures = {"left": 3}
+    real = SpoolJournal.unreplayed
+
+    def flaky(self: SpoolJournal, max_rows: int) -> tuple[list[SpooledRequest], int]:
+        if failures["left"] > 0:
+            failures["left"] -= 1
+            raise OSError(5, "Input/output error")
+        return real(self, max_rows)
+
+    monkeypatch.setattr(SpoolJournal, "unreplayed", flaky)
+    eventually(lambda: not spool.holds_rows)
+    assert writer.is_running
+    assert writer.submit([entry()]).result(timeout=30) is True
+    writer.stop()
+    assert len(logged_ids(database)) == 2

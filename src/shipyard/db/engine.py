@@ -142,6 +142,13 @@ def open_database(url: str, *, timeout_seconds: int = 5, echo: bool = False) -> 
         options["connect_args"] = {
             "connect_timeout": timeout_seconds,
             "options": f"-c lock_timeout={timeout_seconds * 1000}",
+            # A link that drops silently (a partition, a dead host) breaks a kept connection
+            # within about the timeout, instead of the kernel's ~15 minutes.
+            "keepalives": 1,
+            "keepalives_idle": timeout_seconds,
+            "keepalives_interval": 1,
+            "keepalives_count": 3,
+            "tcp_user_timeout": timeout_seconds * 1000,
         }
     engine = create_engine(url, **options)
     if engine.dialect.name == "sqlite":

@@ -126,9 +126,9 @@ def _sync_directory(directory: Path) -> None:
         os.close(descriptor)
 
 
-def _lock(file: IO[bytes]) -> bool:
+def _lock(descriptor: int) -> bool:
     try:
-        fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         return False
     return True
@@ -152,49 +152,53 @@ class SpoolJournal:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.path = directory / f"{new_id()}{SUFFIX}"
-        self._file: IO[bytes] | None = None
+        self._descriptor: int | None = None  # unbuffered: a failed write leaves nothing behind
         self._size = 0  # kept here, so other threads can read it while this one writes
         self._replayed_to = 0  # offset of the first record not yet in the database
 
     @property
     def size_bytes(self) -> int:
-        return self._size
+        """Bytes not yet replayed (what the spool's size limit counts)."""
+        return self._size - self._replayed_to
 
     @property
-    def is_empty(self) -> bool:
-        return self.size_bytes == 0
+    def end(self) -> int:
+        """Offset just past the last record written."""
+        return self._size
 
-    def _open(self) -> IO[bytes]:
-        if self._file is None:
+    def _open(self) -> int:
+        if self._descriptor is None:
             self.directory.mkdir(parents=True, exist_ok=True)
             # Locked under a name no other process looks at, then renamed into view.
             hidden = self.directory / f".{self.path.name}.new"
-            file = open(hidden, "a+b")  # noqa: SIM115 - held open for the process's life
-            _lock(file)
+            descriptor = os.open(hidden, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            _lock(descriptor)
             hidden.rename(self.path)
             _sync_directory(self.directory)
-            self._file = file
-        return self._file
+            self._descriptor = descriptor
+        return self._descriptor
 
     def append(self, requests: Sequence[SpooledRequest]) -> None:
-        """Write the records and fsync them; on failure the file is as it was before."""
+        """Write the records and fsync them; on failure the file is cut back to where it was,
+        so that a record whose request got an error is never replayed."""
         if not requests:
             return
-        file = self._open()
-        start = file.tell()
+        descriptor = self._open()
+        data = memoryview(b"".join(encode(request) for request in requests))
+        start = self._size
         try:
-            file.write(b"".join(encode(request) for request in requests))
-            file.flush()
-            os.fsync(file.fileno())
+            written = 0
+            while written < len(data):
+                written += os.write(descriptor, data[written:])
+            os.fsync(descriptor)
         except OSError:
-            file.truncate(start)
-            file.seek(start)
+            os.ftruncate(descriptor, start)
             raise
-        self._size = file.tell()
+        self._size = start + len(data)
 
     def unreplayed(self, max_rows: int) -> tuple[list[SpooledRequest], int]:
         """The oldest records not yet replayed (about ``max_rows`` rows) and where they end."""
-        if self._file is None:
+        if self._descriptor is None:
             return [], 0
         end = self._size
         records: list[SpooledRequest] = []
@@ -213,16 +217,15 @@ class SpoolJournal:
     def mark_replayed(self, offset: int) -> None:
         """Records before ``offset`` are in the database; an empty journal is cleared."""
         self._replayed_to = offset
-        if self._file is not None and offset >= self._size:
-            self._file.truncate(0)
-            self._file.seek(0)
-            os.fsync(self._file.fileno())
+        if self._descriptor is not None and offset >= self._size:
+            os.ftruncate(self._descriptor, 0)
+            os.fsync(self._descriptor)
             self._replayed_to = 0
             self._size = 0
 
     def pending(self) -> Iterator[SpooledRequest]:
         """Every record not yet replayed (used to rebuild what the writer knows)."""
-        if self._file is None:
+        if self._descriptor is None:
             return
         with open(self.path, "rb") as reader:
             reader.seek(self._replayed_to)
@@ -246,7 +249,7 @@ class SpoolJournal:
         except FileNotFoundError:
             return []  # another process adopted it first
         with orphan:
-            if not _lock(orphan):
+            if not _lock(orphan.fileno()):
                 return []  # its process is alive
             try:
                 if os.stat(path).st_ino != os.fstat(orphan.fileno()).st_ino:
@@ -265,12 +268,12 @@ class SpoolJournal:
 
     def close(self) -> None:
         """Release the file; delete it when nothing is left to replay."""
-        if self._file is None:
+        if self._descriptor is None:
             return
         if self._size <= self._replayed_to:
             self.path.unlink(missing_ok=True)
-        self._file.close()
-        self._file = None
+        os.close(self._descriptor)
+        self._descriptor = None
 
 
 __all__ = ["SpoolJournal", "SpooledRequest"]

@@ -62,10 +62,20 @@ class Spool:
         self._replayed_rows = 0
         self._next_retry = 0.0
         self._next_adoption = 0.0
+        self.database_up = True
+        """False from a failed commit or replay until a replay succeeds: while it is False,
+        new rows are journaled behind the backlog; once True they go straight in again while
+        the replay drains the journal (so the backlog only shrinks, whatever the load)."""
 
     @property
     def holds_rows(self) -> bool:
         return self._backlog_rows > 0
+
+    def database_failed(self) -> None:
+        """A commit found the database down: journal from now on, retry in a while."""
+        if self.database_up:
+            self._next_retry = time.monotonic() + self._retry_seconds
+        self.database_up = False
 
     def status(self) -> SpoolStatus:
         return SpoolStatus(
@@ -87,8 +97,6 @@ class Spool:
         """Journal the requests (fsync'd on return). Raises :class:`SpoolFull` or OSError."""
         if self._journal.size_bytes >= self._max_bytes:
             raise SpoolFull(self._journal.size_bytes)
-        if not self.holds_rows:
-            self._next_retry = time.monotonic() + self._retry_seconds
         self._journal.append(requests)
         self._remember(requests)
         self._spooled_rows += sum(len(request.entries) for request in requests)
@@ -97,7 +105,8 @@ class Spool:
         for request in requests:
             self._backlog_rows += len(request.entries)
             if request.claim is not None:
-                self._claims[(request.claim.caller_id, request.claim.key)] = request.claim
+                # The first answer for a key stays the answer (a later one is a duplicate).
+                self._claims.setdefault((request.claim.caller_id, request.claim.key), request.claim)
 
     def adopt_orphans(self, *, now: float | None = None) -> None:
         """Take over journals left by processes that died (at most every few seconds)."""
@@ -113,11 +122,16 @@ class Spool:
         self._remember(adopted)
 
     def due(self) -> bool:
-        """Whether the writer should try a replay now."""
-        return self.holds_rows and time.monotonic() >= self._next_retry
+        """Whether the writer should replay now: at once while the database takes rows,
+        else once ``retry_seconds`` have passed since it last failed."""
+        if not self.holds_rows:
+            return False
+        return self.database_up or time.monotonic() >= self._next_retry
 
     def seconds_until_due(self) -> float:
         """How long the writer may wait for requests before the spool needs it."""
+        if self.due():
+            return 0.0
         soonest = self._next_adoption
         if self.holds_rows:
             soonest = min(soonest, self._next_retry)
@@ -125,11 +139,14 @@ class Spool:
 
     def replay_chunk(self, database: Database) -> bool:
         """Insert the oldest spooled rows; False (and a pause) when the database is still down."""
-        records, offset = self._journal.unreplayed(self._replay_rows)
-        if not records:  # nothing intact is left: whatever remains is a torn tail
-            self._journal.mark_replayed(self._journal.size_bytes)
-            self._backlog_rows = 0
-            return True
+        try:
+            records, offset = self._journal.unreplayed(self._replay_rows)
+            if not records:  # nothing intact is left: whatever remains is a torn tail
+                self._journal.mark_replayed(self._journal.end)
+                self._backlog_rows = 0
+                return True
+        except OSError as failure:
+            return self._pause(f"the spool journal cannot be read: {failure}")
         try:
             with database.engine.begin() as connection:
                 for record in records:
@@ -141,11 +158,15 @@ class Spool:
                     skip_existing=True,
                 )
         except SQLAlchemyError as failure:
-            self._next_retry = time.monotonic() + self._retry_seconds
-            if not is_connection_failure(failure):
-                logger.error("spool replay failed, will retry: %s", failure)
-            return False
-        self._journal.mark_replayed(offset)
+            self.database_up = False
+            if is_connection_failure(failure):
+                return self._pause(None)
+            return self._pause(f"spool replay failed, will retry: {failure}")
+        self.database_up = True
+        try:
+            self._journal.mark_replayed(offset)
+        except OSError as failure:  # the rows are in: a second replay of them adds nothing
+            logger.error("spool journal could not be truncated: %s", failure)
         rows = sum(len(record.entries) for record in records)
         self._backlog_rows -= rows
         self._replayed_rows += rows
@@ -156,8 +177,17 @@ class Spool:
             logger.warning("spool journal replayed: the prediction log is up to date")
         return True
 
+    def _pause(self, problem: str | None) -> bool:
+        if problem:
+            logger.error("%s", problem)
+        self._next_retry = time.monotonic() + self._retry_seconds
+        return False
+
     def close(self) -> None:
-        self._journal.close()
+        try:
+            self._journal.close()
+        except OSError as failure:
+            logger.error("spool journal could not be closed: %s", failure)
 
 
 __all__ = ["Spool", "SpoolFull", "SpoolStatus"]

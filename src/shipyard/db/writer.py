@@ -24,7 +24,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from shipyard.db.engine import Database, is_connection_failure
 from shipyard.db.idempotency import claim_key
@@ -82,6 +82,7 @@ class LogWriterOverloaded(Unavailable):
 class _Failure:
     error: ShipyardError
     database_down: bool
+    connection_lost: bool = False  # the connection itself broke (stale after a restart)
 
 
 class PredictionLogWriter:
@@ -147,7 +148,7 @@ class PredictionLogWriter:
         """
         pending = _Pending(entries, claim)
         with self._lock:
-            if not self._accepting:
+            if not self._accepting or not self.is_running:
                 raise LogWriterStopped()
             if self._pending_rows + len(entries) > self._max_pending_rows:
                 raise LogWriterOverloaded(self._pending_rows)
@@ -204,7 +205,7 @@ class PredictionLogWriter:
             if first is not _IDLE:
                 assert isinstance(first, _Pending)
                 batch, saw_stop = self._take_batch(first)
-                self._write(batch)
+                self._write_guarded(batch)
                 if saw_stop:
                     break
             self._look_after_spool()
@@ -229,12 +230,26 @@ class PredictionLogWriter:
                 logger.debug("closing the writer's failed connection", exc_info=True)
             self._held = None
 
+    def _write_guarded(self, batch: list[_Pending]) -> None:
+        """The thread must outlive any failure: its requests hear back, the loop goes on."""
+        try:
+            self._write(batch)
+        except Exception:
+            logger.exception("prediction log writer failed on a batch")
+            self._finish(
+                [pending for pending in batch if not pending.done.done()],
+                DatabaseUnavailable("unexpected failure of the log writer"),
+            )
+
     def _look_after_spool(self) -> None:
         if self.spool is None:
             return
-        self.spool.adopt_orphans()
-        if self.spool.due():
-            self.spool.replay_chunk(self._database)
+        try:
+            self.spool.adopt_orphans()
+            if self.spool.due():
+                self.spool.replay_chunk(self._database)
+        except Exception:
+            logger.exception("spool housekeeping failed; retrying later")
 
     def _close_spool(self) -> None:
         if self.spool is None:
@@ -243,12 +258,17 @@ class PredictionLogWriter:
             pass  # the database is up: leave nothing behind
         self.spool.close()
 
+    def _spooling(self) -> bool:
+        """Journal rather than commit: the database is down and rows already wait for it."""
+        return self.spool is not None and self.spool.holds_rows and not self.spool.database_up
+
     def _write(self, batch: list[_Pending]) -> None:
-        if self.spool is not None and self.spool.holds_rows:
-            self._spool(batch)  # behind the rows already waiting: the log keeps its order
+        if self._spooling():
+            self._spool(batch)  # behind the rows already waiting for the database
             return
         failure = self._commit(batch)
         if failure is not None and failure.database_down and self.spool is not None:
+            self.spool.database_failed()
             self._spool(batch)
             return
         if failure is None or len(batch) == 1:
@@ -256,11 +276,12 @@ class PredictionLogWriter:
             return
         # Isolate: each request of the failed batch gets its own transaction.
         for pending in batch:
-            if self.spool is not None and self.spool.holds_rows:
+            if self._spooling():
                 self._spool([pending])
                 continue
             alone = self._commit([pending])
             if alone is not None and alone.database_down and self.spool is not None:
+                self.spool.database_failed()
                 self._spool([pending])
             else:
                 self._finish([pending], alone.error if alone else None)
@@ -268,13 +289,18 @@ class PredictionLogWriter:
     def _spool(self, batch: list[_Pending]) -> None:
         assert self.spool is not None
         requests = []
+        keys_in_batch: set[tuple[str, str]] = set()
         for pending in batch:
-            # A request with the same key is already spooled: this one answers as it did.
-            pending.key_was_taken = pending.claim is not None and self.spool.holds_key(
-                pending.claim
-            )
+            claim = pending.claim
+            # A request with the same key is already spooled (earlier, or earlier in this
+            # batch): this one answers as that one did, and its rows are dropped.
+            pending.key_was_taken = False
+            if claim is not None:
+                key = (claim.caller_id, claim.key)
+                pending.key_was_taken = key in keys_in_batch or self.spool.holds_key(claim)
+                keys_in_batch.add(key)
             if not pending.key_was_taken:
-                requests.append(SpooledRequest(pending.entries, pending.claim))
+                requests.append(SpooledRequest(pending.entries, claim))
         try:
             self.spool.append(requests)
         except SpoolFull as full:
@@ -290,31 +316,39 @@ class PredictionLogWriter:
     def _commit(self, batch: list[_Pending]) -> _Failure | None:
         reused = self._held is not None
         failure = self._commit_once(batch)
-        if failure is not None and failure.database_down and reused:
-            # The kept connection may have gone stale (the database restarted since the last
-            # batch): one more try on a new connection before calling the database down.
-            failure = self._commit_once(batch)
+        if failure is not None and failure.connection_lost and reused:
+            # The kept connection went stale (the database restarted since the last batch):
+            # one more try on a new one. The first try may have committed before the link
+            # broke, so this one skips rows (and keys) that are already there.
+            failure = self._commit_once(batch, retry=True)
         return failure
 
-    def _commit_once(self, batch: list[_Pending]) -> _Failure | None:
+    def _key_taken(self, connection: Connection, claim: IdempotentRequest | None) -> bool:
+        if claim is None:
+            return False
+        if self.spool is not None and self.spool.holds_key(claim):
+            return True  # its first answer still waits in the spool
+        return not claim_key(connection, claim)
+
+    def _commit_once(self, batch: list[_Pending], *, retry: bool = False) -> _Failure | None:
         entries: list[PredictionEntry] = []
         started = time.perf_counter()
         try:
             connection = self._connection()
             with connection.begin():
                 for pending in batch:
-                    pending.key_was_taken = pending.claim is not None and not claim_key(
-                        connection, pending.claim
-                    )
+                    pending.key_was_taken = self._key_taken(connection, pending.claim)
                     if not pending.key_was_taken:
                         entries.extend(pending.entries)
-                insert_entries(connection, entries)
+                insert_entries(connection, entries, skip_existing=retry)
         except SQLAlchemyError as failure:
             logger.error("prediction log commit failed for %d rows: %s", len(entries), failure)
             self._release_connection()
             self.stats.failed_batches += 1
             return _Failure(
-                DatabaseUnavailable(type(failure).__name__), is_connection_failure(failure)
+                DatabaseUnavailable(type(failure).__name__),
+                database_down=is_connection_failure(failure),
+                connection_lost=isinstance(failure, DBAPIError) and failure.connection_invalidated,
             )
         except Exception as failure:  # a thread boundary: every waiting request must hear back
             logger.exception("prediction log writer failed for %d rows", len(entries))

@@ -162,7 +162,8 @@ async def predict(
     if not written and idempotency_key is not None:
         # A concurrent request with the same key committed first: answer as it did.
         stored = await asyncio.to_thread(_stored_answer, runtime, caller_id, idempotency_key)
-        assert stored is not None
+        if stored is None:  # the database went down between the commit and this read
+            raise DatabaseUnavailable("the first answer for this Idempotency-Key cannot be read")
         return _replay(stored, fingerprint)
     return PredictionOutcome(response)
 
