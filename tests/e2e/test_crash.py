@@ -20,7 +20,7 @@ from tests.e2e.conftest import RunningServer, policy_env, spool_backlog
 pytestmark = pytest.mark.e2e
 
 CLIENTS = 8
-REQUESTS_PER_CLIENT = 25
+REQUESTS_PER_CLIENT = 60
 
 
 @dataclass
@@ -107,7 +107,7 @@ def test_sigkill_under_load_loses_nothing_and_duplicates_nothing(
         restarted.settings.resolved_database_url(),
         f"SIGKILL ({policy}) after {answered_before_kill} answers",
     )
-    assert answered_before_kill > 0
+    assert 0 < answered_before_kill < CLIENTS * REQUESTS_PER_CLIENT  # killed under load
 
 
 def test_sigkill_with_rows_in_the_spool_replays_them_after_the_restart(
