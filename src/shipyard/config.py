@@ -21,12 +21,24 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SecretStr,
     field_validator,
     model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Profile = Literal["dev", "prod"]
+
+MIN_JWT_SECRET = 32
+# Secrets copied from tutorials and templates: refused in prod whatever their length.
+KNOWN_SECRETS = frozenset(
+    {
+        "09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7",  # FastAPI docs
+        "changethis",
+        "change-me-in-production-please-with-a-long-secret",
+        "secret" * 6,
+    }
+)
 
 
 class ServingSettings(BaseModel):
@@ -124,6 +136,21 @@ class RetentionSettings(BaseModel):
     """How often the server prunes when ``max_age`` is set (e.g. ``1h``)."""
 
 
+_RATE = re.compile(r"^\s*\d+\s*/\s*(second|minute|hour|day)s?\s*$")
+
+
+def _rate(value: object) -> object:
+    """``"100/second"`` as written; empty means no limit."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str) or not _RATE.match(value):
+        raise ValueError(f"{value!r} is not a rate; write a count per unit: 100/second, 5000/hour")
+    return value.strip()
+
+
+Rate = Annotated[str | None, BeforeValidator(_rate)]
+
+
 class AuthSettings(BaseModel):
     """Who may call the API: API keys (``shipyard keys``), scopes and tenancy."""
 
@@ -140,8 +167,21 @@ class AuthSettings(BaseModel):
     public_metrics: bool = False
     """Serve ``/metrics`` without credentials (for a scraper inside a private network)."""
 
+    jwt_secret: SecretStr | None = None
+    """Key that signs users' access tokens (HS256), at least 32 characters. Default in
+    ``dev``: a random one kept in ``<data_dir>/jwt_secret``; ``prod`` requires it set."""
 
-_RATE = re.compile(r"^\s*\d+\s*/\s*(second|minute|hour|day)s?\s*$")
+    token_minutes: int = Field(default=30, ge=1, le=1440)
+    """How long an access token from ``POST /v1/auth/token`` is valid."""
+
+    jwt_issuer: str = "shipyard"
+    """``iss`` of the tokens shipyard signs, and the only one it accepts."""
+
+    jwt_audience: str = "shipyard-api"
+    """``aud`` of the tokens shipyard signs, and the only one it accepts."""
+
+    failed_logins: Rate = "5/minute"
+    """Failed logins allowed per user name and per client address before 429."""
 
 
 class RateLimitSettings(BaseModel):
@@ -149,7 +189,7 @@ class RateLimitSettings(BaseModel):
 
     model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
 
-    per_key: str | None = "100/second"
+    per_key: Rate = "100/second"
     """Requests one API key may make, e.g. ``100/second`` or ``5000/hour`` (a sliding
     window); empty: no limit. Past it: 429 with ``Retry-After``."""
 
@@ -160,17 +200,6 @@ class RateLimitSettings(BaseModel):
     on_storage_down: Literal["allow", "deny"] = "allow"
     """When Redis cannot be reached: ``allow`` serves without limits (and says so in
     ``/health``); ``deny`` answers 503 to every credentialed request."""
-
-    @field_validator("per_key")
-    @classmethod
-    def _readable_rate(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None
-        if not _RATE.match(value):
-            raise ValueError(
-                f"{value!r} is not a rate; write a count per unit: 100/second, 5000/hour"
-            )
-        return value.strip()
 
 
 class ServerSettings(BaseModel):
@@ -249,11 +278,20 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
-        if self.env == "prod" and not self.auth.enabled:
+        if self.env != "prod":
+            return self
+        if not self.auth.enabled:
             raise ValueError(
                 "SHIPYARD_AUTH__ENABLED=false is refused in the prod profile: anyone could "
                 "predict and read every logged prediction. Remove it and mint keys with "
                 "`shipyard keys create` (or use SHIPYARD_ENV=dev on a machine of your own)"
+            )
+        secret = self.auth.jwt_secret.get_secret_value() if self.auth.jwt_secret else ""
+        if len(secret) < MIN_JWT_SECRET or secret in KNOWN_SECRETS:
+            raise ValueError(
+                "SHIPYARD_AUTH__JWT_SECRET must be set in the prod profile to a random value of "
+                f"at least {MIN_JWT_SECRET} characters, not a default or example one: "
+                "generate it with `python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
             )
         return self
 

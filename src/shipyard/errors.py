@@ -12,10 +12,12 @@ maps it to a message and an exit code::
     │   ├── ModelNotFound
     │   ├── ModelVersionNotFound
     │   ├── PredictionNotFound
-    │   └── ApiKeyNotFound
+    │   ├── ApiKeyNotFound
+    │   └── UserNotFound
     ├── Conflict            (409)  the request contradicts what is stored
     │   ├── FeedbackConflict
-    │   └── ApiKeyNameTaken
+    │   ├── ApiKeyNameTaken
+    │   └── UserNameTaken
     ├── InvalidInput        (422)  the caller sent something wrong
     │   ├── InvalidRecords         one message per bad field
     │   ├── InvalidCursor
@@ -60,9 +62,7 @@ class RateLimited(ShipyardError):
     """This credential made more requests than its limit allows; retry after a pause."""
 
     def __init__(self, limit: str, retry_after_seconds: int) -> None:
-        super().__init__(
-            f"rate limit of {limit} per API key reached; retry in {retry_after_seconds} s"
-        )
+        super().__init__(f"rate limit of {limit} reached; retry in {retry_after_seconds} s")
         self.retry_after_seconds = retry_after_seconds
 
 
@@ -106,6 +106,18 @@ class ApiKeyNameTaken(Conflict):
         super().__init__(
             f"an active API key is already named {name!r}; revoke it first or choose another name"
         )
+        self.name = name
+
+
+class UserNotFound(NotFound):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no active user named {name!r}; `shipyard users list` shows them")
+        self.name = name
+
+
+class UserNameTaken(Conflict):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"a user named {name!r} already exists")
         self.name = name
 
 

@@ -114,3 +114,30 @@ def test_keys_are_minted_once_listed_without_secret_and_revoked(cli_env: dict[st
     missing = runner.invoke(app, ["keys", "revoke", "ci-bot"], env=cli_env)
     assert missing.exit_code == 1
     assert "no active API key named 'ci-bot'" in missing.output
+
+
+def test_users_are_created_with_a_prompted_password_listed_and_disabled(
+    cli_env: dict[str, str],
+) -> None:
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "upgrade"], env=cli_env).exit_code == 0
+    created = runner.invoke(
+        app,
+        ["users", "create", "--name", "ana", "--scopes", "read"],
+        input="correct horse battery\ncorrect horse battery\n",
+        env=cli_env,
+    )
+    assert created.exit_code == 0, created.output
+    assert "user 'ana', scopes read" in created.output
+    short = runner.invoke(
+        app, ["users", "create", "--name", "bo"], input="short\nshort\n", env=cli_env
+    )
+    assert short.exit_code == 2
+    assert "at least 12 characters" in short.output
+    listed = runner.invoke(app, ["users", "list"], env=cli_env)
+    assert "ana" in listed.output
+    assert "correct horse" not in listed.output
+    assert runner.invoke(app, ["users", "disable", "ana"], env=cli_env).exit_code == 0
+    again = runner.invoke(app, ["users", "disable", "ana"], env=cli_env)
+    assert again.exit_code == 1
+    assert "no active user named 'ana'" in again.output

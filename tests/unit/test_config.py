@@ -6,8 +6,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
-from shipyard.config import Settings, load_settings, parse_duration
+from shipyard.config import AuthSettings, Settings, load_settings, parse_duration
+
+STRONG_SECRET = "unit-test-secret-" + "0123456789abcdef" * 2
 
 
 @pytest.fixture(autouse=True)
@@ -47,7 +50,9 @@ def test_profile_files_apply_only_to_their_profile(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     (tmp_path / ".env").write_text("SHIPYARD_LOG_LEVEL=DEBUG\nSHIPYARD_DATA_DIR=base\n")
-    (tmp_path / ".env.prod").write_text("SHIPYARD_DATA_DIR=/srv/shipyard\n")
+    (tmp_path / ".env.prod").write_text(
+        f"SHIPYARD_DATA_DIR=/srv/shipyard\nSHIPYARD_AUTH__JWT_SECRET={STRONG_SECRET}\n"
+    )
     dev = load_settings()
     assert (dev.env, dev.log_level, dev.data_dir) == ("dev", "DEBUG", Path("base"))
     monkeypatch.setenv("SHIPYARD_ENV", "prod")
@@ -62,9 +67,10 @@ def test_environment_beats_env_files(monkeypatch: pytest.MonkeyPatch, tmp_path: 
 
 
 def test_docs_follow_the_profile_unless_set() -> None:
+    secured = AuthSettings(jwt_secret=SecretStr(STRONG_SECRET))
     assert Settings(env="dev").docs_are_enabled()
-    assert not Settings(env="prod").docs_are_enabled()
-    assert Settings(env="prod", docs_enabled=True).docs_are_enabled()
+    assert not Settings(env="prod", auth=secured).docs_are_enabled()
+    assert Settings(env="prod", auth=secured, docs_enabled=True).docs_are_enabled()
 
 
 def test_unknown_profile_is_refused() -> None:

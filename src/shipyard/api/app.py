@@ -20,7 +20,7 @@ from shipyard.api.middleware import (
     SecurityHeadersMiddleware,
 )
 from shipyard.api.openapi import build_openapi
-from shipyard.api.routes import health, metrics, models, predict, predictions
+from shipyard.api.routes import auth, health, metrics, models, predict, predictions
 from shipyard.config import Settings, load_settings
 from shipyard.services.retention import prune_periodically
 from shipyard.services.runtime import Runtime, build_runtime
@@ -76,7 +76,14 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.env == "prod")
     app.add_middleware(RequestIdMiddleware)
-    routers = (health.router, metrics.router, predict.router, models.router, predictions.router)
+    routers = (
+        health.router,
+        metrics.router,
+        auth.router,
+        predict.router,
+        models.router,
+        predictions.router,
+    )
     for router in routers:
         app.include_router(router)
 

@@ -1,6 +1,7 @@
 """Credentials on every route: who calls (:class:`Principal`) and whether the scope allows it.
 
-An API key comes as ``X-API-Key: <key>`` or ``Authorization: Bearer <key>``. A missing or
+An API key comes as ``X-API-Key: <key>`` or ``Authorization: Bearer <key>``; a user's access
+token (``POST /v1/auth/token``) as ``Authorization: Bearer <token>``. A missing or
 invalid credential is a 401 with ``WWW-Authenticate``; a valid one is counted against its
 rate limit (429 past it), and without the route's scope it is a 403. Routes declare what
 they need with the ``*Caller`` annotations below; a test walks every route of the app so
@@ -18,6 +19,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from shipyard.api.deps import get_runtime
 from shipyard.domain.auth import Principal, Scope
 from shipyard.errors import MissingScope, Unauthenticated
+from shipyard.services.keys import API_KEY_PREFIX
 
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="APIKey")
 _bearer = HTTPBearer(auto_error=False, scheme_name="Bearer")
@@ -59,11 +61,19 @@ async def _principal(request: Request, presented: str | None) -> Principal:
             "this route needs credentials: send your API key as `X-API-Key: <key>` "
             "or `Authorization: Bearer <key>` (`shipyard keys create` mints one)"
         )
-    principal = runtime.keys.cached(presented)
-    if principal is False:
-        principal = await asyncio.to_thread(runtime.keys.verify, presented)
-    if not isinstance(principal, Principal):
-        raise Unauthenticated("this API key is not valid: it is unknown, revoked or malformed")
+    if presented.startswith(API_KEY_PREFIX):
+        principal = runtime.keys.cached(presented)
+        if principal is False:
+            principal = await asyncio.to_thread(runtime.keys.verify, presented)
+        if not isinstance(principal, Principal):
+            raise Unauthenticated("this API key is not valid: it is unknown, revoked or malformed")
+    else:
+        principal = await asyncio.to_thread(runtime.tokens.principal, presented)
+        if principal is None:
+            raise Unauthenticated(
+                "this token is not valid: expired, not signed by this server, or its user "
+                "is disabled; log in again at POST /v1/auth/token"
+            )
     await runtime.rate_limiter.check(principal.credential_id)
     return principal
 

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from shipyard import __version__
-from shipyard.cli import db, keys, predict, predictions, serve, train
+from shipyard.cli import db, keys, predict, predictions, serve, train, users
 from shipyard.cli.context import reporting_errors
 from shipyard.config import load_settings
 
@@ -23,6 +23,7 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.add_typer(keys.app, name="keys")
+app.add_typer(users.app, name="users")
 app.add_typer(predictions.app, name="predictions")
 app.command("train")(reporting_errors(train.train))
 app.command("serve")(reporting_errors(serve.serve))

@@ -112,3 +112,16 @@ class ApiKeyRow(Base):
             postgresql_where=sa_text("revoked_at IS NULL"),
         ),
     )
+
+
+class UserRow(Base):
+    """A user: the password is stored as an Argon2 hash only."""
+
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False, unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200), nullable=False)
+    scopes: Mapped[str] = mapped_column(String(100), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

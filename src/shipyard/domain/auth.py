@@ -31,6 +31,11 @@ def parse_scopes(text: str) -> frozenset[Scope]:
     return frozenset(Scope(name) for name in names)
 
 
+def granted_by(scopes: frozenset[Scope]) -> frozenset[Scope]:
+    """Every scope that ``scopes`` allow: admin allows all."""
+    return frozenset(Scope) if Scope.ADMIN in scopes else scopes
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
     """The authenticated caller of one request."""
@@ -66,3 +71,18 @@ class ApiKey:
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A person who logs in with a password for a short-lived token (never the hash here)."""
+
+    id: uuid.UUID
+    name: str
+    scopes: frozenset[Scope]
+    created_at: datetime
+    disabled_at: datetime | None = None
+
+    @property
+    def is_active(self) -> bool:
+        return self.disabled_at is None

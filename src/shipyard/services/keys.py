@@ -11,8 +11,6 @@ import hashlib
 import hmac
 import re
 import secrets
-import threading
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -20,7 +18,9 @@ from shipyard.db import Database
 from shipyard.db import keys as stored_keys
 from shipyard.domain.auth import ApiKey, Principal, Scope
 from shipyard.domain.ids import new_id
+from shipyard.services.cache import TimedCache
 
+API_KEY_PREFIX = "sy_"
 _KEY_FORMAT = re.compile(r"^sy_([0-9a-f]{8})_([A-Za-z0-9_-]{43})$")
 _NAME_FORMAT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
@@ -76,19 +76,15 @@ class KeyVerifier:
 
     def __init__(self, database: Database, cache_seconds: float) -> None:
         self._database = database
-        self._cache_seconds = cache_seconds
-        self._cache: dict[str, tuple[float, tuple[ApiKey, str] | None]] = {}
-        self._lock = threading.Lock()
+        self._cache: TimedCache[tuple[ApiKey, str] | None] = TimedCache(cache_seconds)
 
     def cached(self, plaintext: str) -> Principal | bool | None:
         """The answer from the cache: a principal, None (refused), or False (ask the database)."""
         match = _KEY_FORMAT.match(plaintext)
         if match is None:
             return None
-        entry = self._cache.get(match.group(1))
-        if entry is None or entry[0] < time.monotonic():
-            return False
-        return _principal(entry[1], match.group(2))
+        fresh, found = self._cache.peek(match.group(1))
+        return _principal(found, match.group(2)) if fresh else False
 
     def verify(self, plaintext: str) -> Principal | None:
         """The caller a key stands for, or None for a malformed, unknown or revoked key."""
@@ -96,13 +92,11 @@ class KeyVerifier:
         if match is None:
             return None
         prefix, secret = match.groups()
+        return _principal(self._cache.get(prefix, self._find), secret)
+
+    def _find(self, prefix: str) -> tuple[ApiKey, str] | None:
         with self._database.session_scope() as session:
-            found = stored_keys.find_by_prefix(session, prefix)
-        with self._lock:
-            if len(self._cache) > 10_000:  # keys never seen again must not pile up
-                self._cache.clear()
-            self._cache[prefix] = (time.monotonic() + self._cache_seconds, found)
-        return _principal(found, secret)
+            return stored_keys.find_by_prefix(session, prefix)
 
 
 def _principal(found: tuple[ApiKey, str] | None, secret: str) -> Principal | None:

@@ -31,9 +31,11 @@ def _async_uri(uri: str) -> str:
 
 
 class RateLimiter:
-    def __init__(self, settings: RateLimitSettings) -> None:
-        self._rate = settings.per_key
-        self._item = parse(settings.per_key) if settings.per_key else None
+    """Counts requests per identity against one rate (``None``: no limit)."""
+
+    def __init__(self, rate: str | None, settings: RateLimitSettings) -> None:
+        self._rate = rate
+        self._item = parse(rate) if rate else None
         storage = storage_from_string(_async_uri(settings.storage_uri), wrap_exceptions=True)
         self._limiter = SlidingWindowCounterRateLimiter(storage)
         self._deny_when_down = settings.on_storage_down == "deny"
@@ -50,18 +52,40 @@ class RateLimiter:
 
     async def check(self, identity: str) -> None:
         """Count one request of ``identity``; raise :class:`RateLimited` past the limit."""
-        if self._item is None or self._rate is None:
+        if await self._counted(identity, count=True):
             return
+        raise RateLimited(self._rate or "", await self._retry_after(identity))
+
+    async def refuse_if_exhausted(self, identity: str) -> None:
+        """Raise :class:`RateLimited` if ``identity`` has no request left, without counting
+        one (failed logins are counted after the fact, with :meth:`count`)."""
+        if not await self._counted(identity, count=False):
+            raise RateLimited(self._rate or "", await self._retry_after(identity))
+
+    async def count(self, identity: str) -> None:
+        await self._counted(identity, count=True)
+
+    async def _counted(self, identity: str, *, count: bool) -> bool:
+        """True when ``identity`` is within its limit (or no limit applies)."""
+        if self._item is None:
+            return True
         try:
-            if await self._limiter.hit(self._item, identity):
-                return
-            stats = await self._limiter.get_window_stats(self._item, identity)
+            if count:
+                return await self._limiter.hit(self._item, identity)
+            return await self._limiter.test(self._item, identity)
         except StorageError as failure:
             self._storage_failed(failure)
             if self._deny_when_down:
                 raise RateLimitStorageUnavailable() from failure
-            return
-        raise RateLimited(self._rate, max(1, math.ceil(stats.reset_time - time.time())))
+            return True
+
+    async def _retry_after(self, identity: str) -> int:
+        assert self._item is not None
+        try:
+            stats = await self._limiter.get_window_stats(self._item, identity)
+        except StorageError:
+            return 1
+        return max(1, math.ceil(stats.reset_time - time.time()))
 
     def _storage_failed(self, failure: StorageError) -> None:
         self.storage_failures += 1

@@ -17,6 +17,7 @@ from shipyard.registry import ModelRegistry
 from shipyard.services.keys import KeyVerifier
 from shipyard.services.loading import load_served_model
 from shipyard.services.rate_limits import RateLimiter
+from shipyard.services.users import Tokens
 from shipyard.serving.models import ServedModels
 from shipyard.serving.threads import prediction_executor
 
@@ -32,7 +33,9 @@ class Runtime:
     models: ServedModels
     predict_pool: ThreadPoolExecutor
     keys: KeyVerifier
+    tokens: Tokens
     rate_limiter: RateLimiter
+    failed_logins: RateLimiter
     load_errors: dict[str, str] = field(default_factory=dict)
     schema_problem: str | None = None
     draining: bool = False
@@ -121,5 +124,7 @@ def build_runtime(settings: Settings) -> Runtime:
         models=ServedModels(list(serving.models), serving.served_default()),
         predict_pool=prediction_executor(serving.predict_threads, serving.native_threads),
         keys=KeyVerifier(database, settings.auth.key_cache_seconds),
-        rate_limiter=RateLimiter(settings.rate_limit),
+        tokens=Tokens(database, settings),
+        rate_limiter=RateLimiter(settings.rate_limit.per_key, settings.rate_limit),
+        failed_logins=RateLimiter(settings.auth.failed_logins, settings.rate_limit),
     )

@@ -7,17 +7,33 @@ Its JSON schema is what OpenAPI shows for the model.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import pydantic_core
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+)
 
 from shipyard.domain.schema import FieldType, InputSchema
 from shipyard.errors import FieldProblem, InvalidInput, InvalidRecords, PayloadTooLarge
 
+
+def _integral(value: Any) -> Any:
+    """JSON has one number type: ``42.0`` is the integer 42 (JSON Schema says so too)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 _PYTHON_TYPES: dict[FieldType, Any] = {
     FieldType.STRING: str,
-    FieldType.INTEGER: int,
+    # Strict (no "42" strings, no booleans), but 42.0 is 42, as the published schema allows.
+    FieldType.INTEGER: Annotated[int, BeforeValidator(_integral)],
     # Strict floats still take JSON integers; NaN and infinities are refused per field.
     FieldType.NUMBER: float,
     FieldType.BOOLEAN: bool,

@@ -42,6 +42,14 @@ def test_integers_are_accepted_for_number_fields(validator: RecordValidator) -> 
     assert record["MonthlyIncome"] == 5000.0
 
 
+def test_an_integral_number_is_an_integer_as_json_schema_says(
+    validator: RecordValidator,
+) -> None:
+    record = validator.parse(json.dumps({**GOOD, "Age": 41.0}).encode())[0]
+    assert record["Age"] == 41
+    assert type(record["Age"]) is int
+
+
 def test_unknown_field(validator: RecordValidator) -> None:
     found = problems(validator, json.dumps({**GOOD, "Salary": 1}).encode())
     assert found == [(("Salary",), "unknown field; the model's input schema does not have it")]

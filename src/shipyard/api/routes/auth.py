@@ -1,0 +1,52 @@
+"""``POST /v1/auth/token``: the OAuth2 password flow, a user's password for an access token."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+
+from shipyard.api.deps import RuntimeDep
+from shipyard.api.errors import ERROR_RESPONSES
+from shipyard.domain.auth import parse_scopes
+from shipyard.errors import InvalidInput
+from shipyard.schemas.auth import TokenRead
+from shipyard.services import users
+
+router = APIRouter(prefix="/v1/auth", tags=["auth"])
+
+
+@router.post("/token", response_model=TokenRead, responses=ERROR_RESPONSES)
+async def create_token(
+    request: Request,
+    runtime: RuntimeDep,
+    username: Annotated[str, Form(min_length=1, max_length=100)],
+    password: Annotated[str, Form(min_length=1, max_length=1024)],
+    scope: Annotated[str, Form(max_length=100)] = "",
+) -> TokenRead:
+    """Exchange a user name and password for a bearer token (form fields, as OAuth2's
+    password flow sends them). ``scope`` may ask for fewer scopes than the user holds.
+
+    Failed attempts are limited per user name and per client address (429 past it)."""
+    address = request.client.host if request.client else "unknown"
+    identities = (f"login-user:{username}", f"login-address:{address}")
+    for identity in identities:
+        await runtime.failed_logins.refuse_if_exhausted(identity)
+    try:
+        asked = parse_scopes(scope) if scope.strip() else None
+    except ValueError as error:
+        raise InvalidInput(str(error)) from None
+    user = await asyncio.to_thread(users.check_password, runtime.database, username, password)
+    if user is None:
+        for identity in identities:
+            await runtime.failed_logins.count(identity)
+        raise users.InvalidLogin()
+    issued = runtime.tokens.issue(user, asked)
+    return TokenRead(
+        access_token=issued.token,
+        # The OAuth2 token type, not a password (bandit B106).
+        token_type="bearer",  # nosec B106
+        expires_in=issued.expires_in,
+        scope=" ".join(sorted(issued.scopes)),
+    )

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel
+
+
+class TokenRead(BaseModel):
+    """An OAuth2 access token (RFC 6749 section 5.1)."""
+
+    access_token: str
+    token_type: Literal["bearer"]
+    expires_in: int
+    """Seconds until it expires."""
+    scope: str
+    """The scopes it carries, space-separated."""

@@ -1,0 +1,171 @@
+"""Users: Argon2-hashed passwords (pwdlib) exchanged for short-lived JWTs (PyJWT, HS256).
+
+A token names its user (``sub``), carries the scopes granted at login, expires after
+``auth.token_minutes`` and is accepted only with shipyard's own issuer and audience, signed
+with HS256 (no other algorithm is ever accepted, ``none`` included). Every request also
+checks, through a 1 s cache, that the user still exists and is not disabled.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import jwt
+from pwdlib import PasswordHash
+
+from shipyard.config import Settings
+from shipyard.db import Database
+from shipyard.db import users as stored_users
+from shipyard.domain.auth import Principal, Scope, User, granted_by
+from shipyard.domain.ids import new_id
+from shipyard.errors import Unauthenticated
+from shipyard.services.cache import TimedCache
+
+ALGORITHM = "HS256"
+MIN_PASSWORD = 12
+_NAME_FORMAT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
+_hasher = PasswordHash.recommended()
+# Verified against when the user does not exist, so that the answer takes as long either way.
+_ABSENT_USER_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class InvalidLogin(Unauthenticated):
+    def __init__(self) -> None:
+        super().__init__("wrong user name or password (or the user is disabled)")
+
+
+def create_user(database: Database, name: str, password: str, scopes: frozenset[Scope]) -> User:
+    if not _NAME_FORMAT.match(name):
+        raise ValueError(f"{name!r} is not a user name: letters, digits, '.', '_', '@', '-'")
+    if len(password) < MIN_PASSWORD:
+        raise ValueError(f"a password needs at least {MIN_PASSWORD} characters")
+    user = User(id=new_id(), name=name, scopes=scopes, created_at=datetime.now(UTC))
+    with database.session_scope() as session:
+        stored_users.insert_user(session, user, _hasher.hash(password))
+    return user
+
+
+def list_users(database: Database) -> list[User]:
+    with database.session_scope() as session:
+        return stored_users.list_users(session)
+
+
+def disable_user(database: Database, name: str) -> User:
+    with database.session_scope() as session:
+        return stored_users.disable_user(session, name, datetime.now(UTC))
+
+
+def check_password(database: Database, name: str, password: str) -> User | None:
+    """The active user with this name and password, or None (same work either way)."""
+    with database.session_scope() as session:
+        found = stored_users.find_user(session, name)
+    if found is None:
+        _hasher.verify(password, _ABSENT_USER_HASH)
+        return None
+    user, password_hash = found
+    if not _hasher.verify(password, password_hash) or not user.is_active:
+        return None
+    return user
+
+
+def jwt_secret(settings: Settings) -> str:
+    """The configured secret; in dev without one, a random secret kept in the data dir (so
+    that every worker, and the next start, accept the same tokens)."""
+    if settings.auth.jwt_secret is not None:
+        return settings.auth.jwt_secret.get_secret_value()
+    path: Path = settings.resolved_data_dir() / "jwt_secret"
+    if not path.exists():
+        # Written whole under another name, then linked into place: workers starting together
+        # all end up reading the one secret that won, never a half-written file.
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".jwt_secret.{secrets.token_hex(8)}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(48))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process was first: use its secret
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    expires_in: int
+    scopes: frozenset[Scope]
+
+
+class Tokens:
+    """Issues and checks users' access tokens."""
+
+    def __init__(self, database: Database, settings: Settings) -> None:
+        self._database = database
+        self._secret = jwt_secret(settings) if settings.auth.enabled else ""
+        self._minutes = settings.auth.token_minutes
+        self._issuer = settings.auth.jwt_issuer
+        self._audience = settings.auth.jwt_audience
+        self._users: TimedCache[User | None] = TimedCache(settings.auth.key_cache_seconds)
+
+    def issue(self, user: User, asked: frozenset[Scope] | None = None) -> IssuedToken:
+        """A token with the user's scopes (or the asked subset of them)."""
+        scopes = granted_by(user.scopes) & asked if asked else user.scopes
+        now = datetime.now(UTC)
+        claims = {
+            "sub": user.name,
+            "uid": str(user.id),
+            "scope": " ".join(sorted(scopes)),
+            "iss": self._issuer,
+            "aud": self._audience,
+            "iat": now,
+            "exp": now + timedelta(minutes=self._minutes),
+            "jti": uuid.uuid4().hex,
+        }
+        token = jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+        return IssuedToken(token, self._minutes * 60, scopes)
+
+    def claims(self, token: str) -> dict[str, object] | None:
+        """The verified claims, or None for any token that is not one of ours, still valid."""
+        try:
+            decoded: dict[str, object] = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": ["exp", "iat", "sub", "aud", "iss", "scope", "uid"]},
+            )
+        except jwt.PyJWTError:
+            return None
+        return decoded
+
+    def principal(self, token: str) -> Principal | None:
+        """The caller a token stands for: its user must still be active (1 s cache)."""
+        claims = self.claims(token)
+        if claims is None:
+            return None
+        user = self._users.get(str(claims["sub"]), self._find)
+        if user is None or not user.is_active or str(user.id) != claims["uid"]:
+            return None
+        in_token = set(str(claims["scope"]).split())
+        # What the token says, as far as the user still holds it now.
+        scopes = frozenset(scope for scope in granted_by(user.scopes) if scope.value in in_token)
+        return Principal(
+            caller_id=user.name,
+            scopes=scopes,
+            via=f"user:{user.name}",
+            credential_id=f"user:{user.id}",
+        )
+
+    def _find(self, name: str) -> User | None:
+        with self._database.session_scope() as session:
+            found = stored_users.find_user(session, name)
+        return found[0] if found else None
