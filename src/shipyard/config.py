@@ -22,10 +22,13 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    ValidationError,
     field_validator,
     model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shipyard.errors import InvalidSettings
 
 Profile = Literal["dev", "prod"]
 
@@ -240,8 +243,11 @@ class Settings(BaseSettings):
         use_attribute_docstrings=True,
     )
 
-    env: Profile = "dev"
-    """Profile: ``dev`` (readable logs, docs open) or ``prod`` (stricter defaults)."""
+    env: Profile = Field(
+        default="dev", validation_alias=AliasChoices("SHIPYARD_ENV", "SHIPYARD_PROFILE")
+    )
+    """Profile: ``dev`` (readable logs, docs open) or ``prod`` (stricter defaults, and unsafe
+    settings refused at start-up). ``SHIPYARD_PROFILE`` is honoured too."""
 
     data_dir: Path = Path(".shipyard")
     """Folder of the embedded default: the SQLite prediction log, the MLflow store."""
@@ -332,12 +338,34 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Read settings the way entry points do: ``.env``, then ``.env.<profile>``, then env vars.
 
-    The profile comes from ``SHIPYARD_ENV`` (or the ``overrides``), so a ``.env.prod`` file
-    only applies when the ``prod`` profile is chosen.
+    The profile comes from ``SHIPYARD_ENV`` or ``SHIPYARD_PROFILE`` (or the ``overrides``), so
+    a ``.env.prod`` file only applies when the ``prod`` profile is chosen. Settings that do not
+    validate raise :class:`InvalidSettings`, which names each variable to fix.
     """
-    profile = str(overrides.get("env") or os.environ.get("SHIPYARD_ENV") or "dev")
+    profile = str(
+        overrides.get("env")
+        or os.environ.get("SHIPYARD_ENV")
+        or os.environ.get("SHIPYARD_PROFILE")
+        or "dev"
+    )
     env_files = (".env", f".env.{profile}")
-    return Settings(_env_file=env_files, **overrides)  # type: ignore[arg-type]
+    try:
+        return Settings(_env_file=env_files, **overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise InvalidSettings(_problems(error)) from None
+
+
+def _problems(error: ValidationError) -> list[str]:
+    """One line per problem, naming the variable to fix when there is one."""
+    lines = []
+    for problem in error.errors():
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        where = [str(part) for part in problem["loc"]]
+        if where:
+            variable = "SHIPYARD_" + "__".join(part.upper() for part in where)
+            message = f"{variable}: {message}"
+        lines.append(message)
+    return lines
 
 
 __all__ = [

@@ -21,6 +21,7 @@ maps it to a message and an exit code::
     ├── InvalidInput        (422)  the caller sent something wrong
     │   ├── InvalidRecords         one message per bad field
     │   ├── InvalidCursor
+    │   ├── InvalidSettings        the environment or .env files hold unusable settings
     │   ├── UnsupportedMediaType (415)  a body that is not declared as JSON
     │   └── PayloadTooLarge (413)  body or batch over the configured limit
     └── Unavailable         (503)  a dependency cannot answer right now
@@ -107,6 +108,12 @@ class ApiKeyNameTaken(Conflict):
             f"an active API key is already named {name!r}; revoke it first or choose another name"
         )
         self.name = name
+
+
+class InvalidSettings(InvalidInput):
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("invalid settings:\n  " + "\n  ".join(problems))
+        self.problems = list(problems)
 
 
 class UserNotFound(NotFound):

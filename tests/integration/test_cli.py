@@ -141,3 +141,28 @@ def test_users_are_created_with_a_prompted_password_listed_and_disabled(
     again = runner.invoke(app, ["users", "disable", "ana"], env=cli_env)
     assert again.exit_code == 1
     assert "no active user named 'ana'" in again.output
+
+
+STRONG = "cli-test-secret-" + "0123456789abcdef" * 2
+
+
+@pytest.mark.parametrize(
+    ("unsafe", "named"),
+    [
+        ({"SHIPYARD_AUTH__ENABLED": "false", "SHIPYARD_AUTH__JWT_SECRET": STRONG},
+         "SHIPYARD_AUTH__ENABLED=false is refused in the prod profile"),
+        ({}, "SHIPYARD_AUTH__JWT_SECRET must be set in the prod profile"),
+        ({"SHIPYARD_AUTH__JWT_SECRET": "changethis"}, "at least 32 characters"),
+        ({"SHIPYARD_AUTH__JWT_SECRET": STRONG, "SHIPYARD_RATE_LIMIT__PER_KEY": "lots"},
+         "SHIPYARD_RATE_LIMIT__PER_KEY: 'lots' is not a rate"),
+    ],
+)  # fmt: skip
+def test_prod_refuses_to_start_with_an_unsafe_setting_and_says_which(
+    cli_env: dict[str, str], unsafe: dict[str, str], named: str
+) -> None:
+    env = {**cli_env, "SHIPYARD_PROFILE": "prod", **unsafe}
+    result = CliRunner().invoke(app, ["serve", "--port", "0"], env=env)
+    assert result.exit_code == 1
+    assert "invalid settings" in result.output
+    assert named in " ".join(result.output.split())  # rich wraps long lines
+    assert "Traceback" not in result.output

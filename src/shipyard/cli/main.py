@@ -11,8 +11,9 @@ import typer
 
 from shipyard import __version__
 from shipyard.cli import db, keys, predict, predictions, serve, train, users
-from shipyard.cli.context import reporting_errors
+from shipyard.cli.context import error_console, reporting_errors
 from shipyard.config import load_settings
+from shipyard.errors import ShipyardError
 
 app = typer.Typer(
     name="shipyard",
@@ -56,10 +57,12 @@ def main(
     if data_dir is not None:
         # Through the environment, so server worker processes read the same folder.
         os.environ["SHIPYARD_DATA_DIR"] = str(data_dir)
-    logging.basicConfig(
-        level=load_settings().log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    try:
+        level = load_settings().log_level.upper()
+    except ShipyardError as error:
+        error_console.print(f"[bold red]error:[/] {error.detail}")
+        raise typer.Exit(1) from None
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 def run() -> None:
