@@ -88,6 +88,14 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/v1/predictions"): READ,
     ("GET", "/v1/predictions/{prediction_id}"): READ,
     ("POST", "/v1/predictions/{prediction_id}/feedback"): READ,
+    # Keys and users over HTTP: admins only. The bodies of this test do not fit them, so
+    # an admin gets 422 (or 404 for a name that does not exist), everyone else 401 / 403.
+    ("GET", "/v1/keys"): ADMIN,
+    ("POST", "/v1/keys"): {"none": 401, "predict": 403, "read": 403, "admin": 422},
+    ("DELETE", "/v1/keys/{name}"): {"none": 401, "predict": 403, "read": 403, "admin": 404},
+    ("GET", "/v1/users"): ADMIN,
+    ("POST", "/v1/users"): {"none": 401, "predict": 403, "read": 403, "admin": 422},
+    ("DELETE", "/v1/users/{name}"): {"none": 401, "predict": 403, "read": 403, "admin": 404},
     # Interactive docs: only when docs are enabled (dev default; off in prod).
     ("GET", "/openapi.json"): PUBLIC,
     ("GET", "/docs"): PUBLIC,
@@ -322,3 +330,33 @@ def test_cors_opens_to_the_configured_origins_only_and_never_with_cookies(
 def test_prod_sends_hsts(secured: Settings) -> None:
     with TestClient(create_app(secured.model_copy(update={"env": "prod"}))) as client:
         assert client.get("/health").headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_admins_manage_keys_and_users_over_http(client: TestClient, minted: Keys) -> None:
+    admin = as_key(minted.admin)
+    created = client.post("/v1/keys", json={"name": "svc", "scopes": ["predict"]}, headers=admin)
+    assert created.status_code == 201
+    key = created.json()["key"]
+    assert client.get("/v1/models", headers=as_key(key)).status_code == 200
+    listed = client.get("/v1/keys", headers=admin).json()
+    assert "svc" in [item["name"] for item in listed]
+    assert key not in str(listed)  # the secret is shown once
+    assert client.delete("/v1/keys/svc", headers=admin).status_code == 200
+    time.sleep(0.3)
+    assert client.get("/v1/models", headers=as_key(key)).status_code == 401
+
+    bad = client.post("/v1/keys", json={"name": "x", "scopes": ["write"]}, headers=admin)
+    assert bad.status_code == 422
+    assert "unknown scope write" in bad.json()["detail"]
+    made = client.post(
+        "/v1/users",
+        json={"name": "cy", "password": "a long enough password", "scopes": ["read"]},
+        headers=admin,
+    )
+    assert made.status_code == 201
+    assert "password" not in made.json()
+    token = client.post(
+        "/v1/auth/token", data={"username": "cy", "password": "a long enough password"}
+    )
+    assert token.status_code == 200
+    assert client.delete("/v1/users/cy", headers=admin).json()["disabled_at"] is not None

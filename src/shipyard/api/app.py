@@ -20,7 +20,7 @@ from shipyard.api.middleware import (
     SecurityHeadersMiddleware,
 )
 from shipyard.api.openapi import build_openapi
-from shipyard.api.routes import auth, health, metrics, models, predict, predictions
+from shipyard.api.routes import access, auth, health, metrics, models, predict, predictions
 from shipyard.config import Settings, load_settings
 from shipyard.services.retention import prune_periodically
 from shipyard.services.runtime import Runtime, build_runtime
@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         health.router,
         metrics.router,
         auth.router,
+        access.router,
         predict.router,
         models.router,
         predictions.router,
