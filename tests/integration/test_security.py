@@ -345,6 +345,10 @@ def test_admins_manage_keys_and_users_over_http(client: TestClient, minted: Keys
     time.sleep(0.3)
     assert client.get("/v1/models", headers=as_key(key)).status_code == 401
 
+    colon = client.post(
+        "/v1/keys", json={"name": "x", "owner": "user:ana", "scopes": ["read"]}, headers=admin
+    )
+    assert colon.status_code == 422  # key owners never take a user's caller id
     bad = client.post("/v1/keys", json={"name": "x", "scopes": ["write"]}, headers=admin)
     assert bad.status_code == 422
     assert "unknown scope write" in bad.json()["detail"]

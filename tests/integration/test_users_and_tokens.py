@@ -8,6 +8,7 @@ import hmac
 import json
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -68,7 +69,7 @@ def test_a_user_logs_in_and_uses_the_token(client: TestClient) -> None:
     assert predicted.status_code == 200
     prediction_id = predicted.json()["predictions"][0]["prediction_id"]
     mine = client.get(f"/v1/predictions/{prediction_id}", headers=bearer(token))
-    assert mine.json()["caller_id"] == "ana"
+    assert mine.json()["caller_id"] == "user:ana"  # never the same caller as a key "ana"
     assert client.get("/metrics", headers=bearer(token)).status_code == 403
 
 
@@ -220,3 +221,55 @@ def test_passwords_are_stored_as_argon2_and_must_be_long(secured: Settings) -> N
     database.dispose()
     assert stored.startswith("$argon2id$")
     assert PASSWORD not in stored
+
+
+def test_guesses_sent_all_at_once_are_counted_as_they_arrive(client: TestClient) -> None:
+    def guess(_: int) -> int:
+        form = {"username": "ana", "password": "not the password"}
+        return client.post("/v1/auth/token", data=form).status_code
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = sorted(pool.map(guess, range(12)))
+    assert statuses.count(401) <= 5  # auth.failed_logins: 5/minute per user and address
+    assert statuses.count(429) >= 7
+
+
+def test_a_successful_login_starts_the_count_afresh(client: TestClient) -> None:
+    for _ in range(3):
+        client.post("/v1/auth/token", data={"username": "root", "password": "wrong" * 3})
+    login(client, "root")
+    assert (
+        client.post(
+            "/v1/auth/token", data={"username": "root", "password": "wrong" * 3}
+        ).status_code
+        == 401
+    )  # not 429: the count started again at the success
+
+
+def test_scopes_may_be_asked_the_oauth2_way_and_must_overlap(client: TestClient) -> None:
+    answer = client.post(
+        "/v1/auth/token", data={"username": "ana", "password": PASSWORD, "scope": "predict read"}
+    )
+    assert answer.json()["scope"] == "predict read"
+    refused = client.post(
+        "/v1/auth/token", data={"username": "ana", "password": PASSWORD, "scope": "admin"}
+    )
+    assert refused.status_code == 422
+    assert "holds none of the scopes asked for" in refused.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "form"),
+    [
+        ("GET", "/v1/predictions?model=a%00b", None),
+        ("GET", "/v1/predictions?label=%00", None),
+        ("DELETE", "/v1/keys/a%00b", None),
+        ("POST", "/v1/auth/token", {"username": "a\x00b", "password": PASSWORD}),
+    ],
+)
+def test_a_nul_character_is_a_422_not_a_500(
+    client: TestClient, method: str, path: str, form: dict[str, str] | None
+) -> None:
+    token = login(client, "root")
+    response = client.request(method, path, data=form, headers=bearer(token))
+    assert response.status_code == 422, response.text

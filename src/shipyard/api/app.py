@@ -16,6 +16,7 @@ from shipyard.api.draining import drain_on_sigterm
 from shipyard.api.errors import install_error_handlers
 from shipyard.api.middleware import (
     BodySizeLimitMiddleware,
+    RejectNulMiddleware,
     RequestIdMiddleware,
     SecurityHeadersMiddleware,
 )
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             allow_headers=CORS_HEADERS,
             expose_headers=["X-Request-ID", "Retry-After", "Idempotent-Replayed"],
         )
+    app.add_middleware(RejectNulMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.env == "prod")
     app.add_middleware(RequestIdMiddleware)
     routers = (

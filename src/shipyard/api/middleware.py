@@ -9,7 +9,7 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shipyard.errors import PayloadTooLarge
+from shipyard.errors import InvalidInput, PayloadTooLarge
 
 REQUEST_ID_HEADER = "x-request-id"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -110,6 +110,45 @@ class BodySizeLimitMiddleware:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+class NulInRequest(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__("the path or query holds a NUL character (%00); remove it")
+
+
+class RejectNulMiddleware:
+    """422 for a NUL in the path or the query string: no name, id or filter holds one, and
+    PostgreSQL cannot even compare text with one (it would be a 500 further in)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (
+            "\x00" in str(scope.get("path", ""))
+            or b"%00" in bytes(scope.get("query_string", b"")).lower()
+            or b"\x00" in bytes(scope.get("query_string", b""))
+        ):
+            error = NulInRequest()
+            await _send_error(send, 422, error)
+            return
+        await self.app(scope, receive, send)
+
+
+async def _send_error(send: Send, status: int, error: InvalidInput) -> None:
+    body = json.dumps({"error": type(error).__name__, "detail": error.detail}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 # An API answers JSON to programs: nothing in it is to be framed, sniffed, cached or run.

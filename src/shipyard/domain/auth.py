@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,8 +21,9 @@ class Scope(StrEnum):
 
 
 def parse_scopes(text: str) -> frozenset[Scope]:
-    """``"predict,read"`` -> the scopes; an unknown name is a ValueError naming the valid ones."""
-    names = [name.strip().lower() for name in text.split(",") if name.strip()]
+    """``"predict,read"`` or ``"predict read"`` (OAuth2's form) -> the scopes; an unknown name
+    is a ValueError naming the valid ones."""
+    names = [name.lower() for name in re.split(r"[,\s]+", text) if name]
     if not names:
         raise ValueError("give at least one scope: predict, read or admin")
     valid = {scope.value for scope in Scope}

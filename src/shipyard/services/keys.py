@@ -41,10 +41,11 @@ def create_key(
 ) -> MintedKey:
     """Mint a key. ``owner`` (default: the name) is the caller id its predictions carry;
     keys of the same owner see the same predictions, so a rotated key keeps its history."""
-    if not _NAME_FORMAT.match(name):
-        raise ValueError(
-            f"{name!r} is not a key name: use letters, digits, '.', '_' or '-', up to 100"
-        )
+    for label, value in (("key name", name), ("owner", owner or name)):
+        if not _NAME_FORMAT.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not a valid {label}: use letters, digits, '.', '_' or '-', up to 100"
+            )
     prefix = secrets.token_hex(4)
     secret = secrets.token_urlsafe(32)
     key = ApiKey(
@@ -80,7 +81,7 @@ class KeyVerifier:
 
     def cached(self, plaintext: str) -> Principal | bool | None:
         """The answer from the cache: a principal, None (refused), or False (ask the database)."""
-        match = _KEY_FORMAT.match(plaintext)
+        match = _KEY_FORMAT.fullmatch(plaintext)
         if match is None:
             return None
         fresh, found = self._cache.peek(match.group(1))
@@ -88,7 +89,7 @@ class KeyVerifier:
 
     def verify(self, plaintext: str) -> Principal | None:
         """The caller a key stands for, or None for a malformed, unknown or revoked key."""
-        match = _KEY_FORMAT.match(plaintext)
+        match = _KEY_FORMAT.fullmatch(plaintext)
         if match is None:
             return None
         prefix, secret = match.groups()

@@ -33,12 +33,14 @@ def _async_uri(uri: str) -> str:
 class RateLimiter:
     """Counts requests per identity against one rate (``None``: no limit)."""
 
-    def __init__(self, rate: str | None, settings: RateLimitSettings) -> None:
+    def __init__(
+        self, rate: str | None, settings: RateLimitSettings, *, always_deny_when_down: bool = False
+    ) -> None:
         self._rate = rate
         self._item = parse(rate) if rate else None
         storage = storage_from_string(_async_uri(settings.storage_uri), wrap_exceptions=True)
         self._limiter = SlidingWindowCounterRateLimiter(storage)
-        self._deny_when_down = settings.on_storage_down == "deny"
+        self._deny_when_down = always_deny_when_down or settings.on_storage_down == "deny"
         self._last_failure = -math.inf
         self.storage_failures = 0
 
@@ -52,27 +54,25 @@ class RateLimiter:
 
     async def check(self, identity: str) -> None:
         """Count one request of ``identity``; raise :class:`RateLimited` past the limit."""
-        if await self._counted(identity, count=True):
+        if await self._counted(identity):
             return
         raise RateLimited(self._rate or "", await self._retry_after(identity))
 
-    async def refuse_if_exhausted(self, identity: str) -> None:
-        """Raise :class:`RateLimited` if ``identity`` has no request left, without counting
-        one (failed logins are counted after the fact, with :meth:`count`)."""
-        if not await self._counted(identity, count=False):
-            raise RateLimited(self._rate or "", await self._retry_after(identity))
+    async def forget(self, identity: str) -> None:
+        """Start ``identity``'s count afresh (a login that succeeded)."""
+        if self._item is None:
+            return
+        try:
+            await self._limiter.clear(self._item, identity)
+        except StorageError as failure:
+            self._storage_failed(failure)
 
-    async def count(self, identity: str) -> None:
-        await self._counted(identity, count=True)
-
-    async def _counted(self, identity: str, *, count: bool) -> bool:
+    async def _counted(self, identity: str) -> bool:
         """True when ``identity`` is within its limit (or no limit applies)."""
         if self._item is None:
             return True
         try:
-            if count:
-                return await self._limiter.hit(self._item, identity)
-            return await self._limiter.test(self._item, identity)
+            return await self._limiter.hit(self._item, identity)
         except StorageError as failure:
             self._storage_failed(failure)
             if self._deny_when_down:

@@ -126,5 +126,8 @@ def build_runtime(settings: Settings) -> Runtime:
         keys=KeyVerifier(database, settings.auth.key_cache_seconds),
         tokens=Tokens(database, settings),
         rate_limiter=RateLimiter(settings.rate_limit.per_key, settings.rate_limit),
-        failed_logins=RateLimiter(settings.auth.failed_logins, settings.rate_limit),
+        # Password guessing must stay counted: logins are refused while the store is down.
+        failed_logins=RateLimiter(
+            settings.auth.failed_logins, settings.rate_limit, always_deny_when_down=True
+        ),
     )

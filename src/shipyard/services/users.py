@@ -28,6 +28,7 @@ from shipyard.errors import Unauthenticated
 from shipyard.services.cache import TimedCache
 
 ALGORITHM = "HS256"
+USER_CALLER_PREFIX = "user:"
 MIN_PASSWORD = 12
 _NAME_FORMAT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 _hasher = PasswordHash.recommended()
@@ -41,7 +42,7 @@ class InvalidLogin(Unauthenticated):
 
 
 def create_user(database: Database, name: str, password: str, scopes: frozenset[Scope]) -> User:
-    if not _NAME_FORMAT.match(name):
+    if not _NAME_FORMAT.fullmatch(name):
         raise ValueError(f"{name!r} is not a user name: letters, digits, '.', '_', '@', '-'")
     if len(password) < MIN_PASSWORD:
         raise ValueError(f"a password needs at least {MIN_PASSWORD} characters")
@@ -159,7 +160,8 @@ class Tokens:
         # What the token says, as far as the user still holds it now.
         scopes = frozenset(scope for scope in granted_by(user.scopes) if scope.value in in_token)
         return Principal(
-            caller_id=user.name,
+            # "user:" keeps users apart from key owners (whose names cannot hold a colon).
+            caller_id=f"{USER_CALLER_PREFIX}{user.name}",
             scopes=scopes,
             via=f"user:{user.name}",
             credential_id=f"user:{user.id}",

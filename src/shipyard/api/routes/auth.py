@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 
 from shipyard.api.deps import RuntimeDep
 from shipyard.api.errors import ERROR_RESPONSES
-from shipyard.domain.auth import parse_scopes
+from shipyard.domain.auth import granted_by, parse_scopes
 from shipyard.errors import InvalidInput
 from shipyard.schemas.auth import TokenRead
 from shipyard.services import users
@@ -21,27 +21,35 @@ router = APIRouter(prefix="/v1/auth", tags=["auth"])
 async def create_token(
     request: Request,
     runtime: RuntimeDep,
-    username: Annotated[str, Form(min_length=1, max_length=100)],
+    username: Annotated[str, Form(min_length=1, max_length=100, pattern=r"^[^\x00]+$")],
     password: Annotated[str, Form(min_length=1, max_length=1024)],
     scope: Annotated[str, Form(max_length=100)] = "",
 ) -> TokenRead:
     """Exchange a user name and password for a bearer token (form fields, as OAuth2's
     password flow sends them). ``scope`` may ask for fewer scopes than the user holds.
 
-    Failed attempts are limited per user name and per client address (429 past it)."""
+    Attempts are limited per user name and per client address (429 past it); a successful
+    login starts both counts afresh."""
     address = request.client.host if request.client else "unknown"
-    identities = (f"login-user:{username}", f"login-address:{address}")
-    for identity in identities:
-        await runtime.failed_logins.refuse_if_exhausted(identity)
+    by_user, by_address = f"login-user:{username}", f"login-address:{address}"
+    # Counted before the password is checked, so that guesses sent all at once are counted
+    # as they arrive; a successful login starts both counts afresh.
+    for identity in (by_user, by_address):
+        await runtime.failed_logins.check(identity)
     try:
         asked = parse_scopes(scope) if scope.strip() else None
     except ValueError as error:
         raise InvalidInput(str(error)) from None
     user = await asyncio.to_thread(users.check_password, runtime.database, username, password)
     if user is None:
-        for identity in identities:
-            await runtime.failed_logins.count(identity)
         raise users.InvalidLogin()
+    for identity in (by_user, by_address):
+        await runtime.failed_logins.forget(identity)
+    if asked is not None and not asked & granted_by(user.scopes):
+        raise InvalidInput(
+            f"{username!r} holds none of the scopes asked for ({scope}); it holds "
+            f"{' '.join(sorted(user.scopes))}"
+        )
     issued = runtime.tokens.issue(user, asked)
     return TokenRead(
         access_token=issued.token,
