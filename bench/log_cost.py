@@ -14,14 +14,13 @@ afterwards; otherwise to SQLite in a scratch folder.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from bench.serve import RESULTS, free_port, load, prepare, serve
+from bench.serve import free_port, load, prepare, save_results, serve
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -136,12 +135,7 @@ def report(result: dict[str, Any], database: str) -> None:
         f"the log holds {result['logged']} rows (warm-up included) for "
         f"{result['answered_in_rounds']} answers in the measured rounds",
     ]
-    text_report = "\n".join(lines)
-    print(text_report)
-    RESULTS.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    (RESULTS / f"log-cost-{stamp}.json").write_text(json.dumps(result, indent=2))
-    (RESULTS / f"log-cost-{stamp}.md").write_text(text_report + "\n")
+    save_results("log-cost", result, "\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -250,14 +250,16 @@ def report(rows: list[dict[str, Any]], *, logged: int, answered: int, seconds: f
         f"shipyard answered {answered} predictions with 200 (warm-up included); "
         f"the log holds {logged} rows",
     ]
-    text = "\n".join(lines)
+    save_results("serve", {"rows": rows, "logged": logged}, "\n".join(lines))
+
+
+def save_results(name: str, data: dict[str, Any], text: str) -> None:
+    """Print the report; keep it and its data in ``bench/results/<name>-<time>.{md,json}``."""
     print(text)
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    (RESULTS / f"serve-{stamp}.json").write_text(
-        json.dumps({"rows": rows, "logged": logged}, indent=2)
-    )
-    (RESULTS / f"serve-{stamp}.md").write_text(text + "\n")
+    (RESULTS / f"{name}-{stamp}.json").write_text(json.dumps(data, indent=2))
+    (RESULTS / f"{name}-{stamp}.md").write_text(text + "\n")
 
 
 if __name__ == "__main__":

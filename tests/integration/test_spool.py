@@ -42,6 +42,16 @@ def spool_in(directory: Path, *, max_bytes: int = 1 << 30, replay_rows: int = 50
     )
 
 
+def started_writer(
+    database: Database, spool: Spool, *, max_batch_rows: int = 50, max_pending_rows: int = 100
+) -> PredictionLogWriter:
+    writer = PredictionLogWriter(
+        database, max_batch_rows=max_batch_rows, max_pending_rows=max_pending_rows, spool=spool
+    )
+    writer.start()
+    return writer
+
+
 def eventually(condition: Callable[[], bool], seconds: float = 30.0) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
@@ -99,8 +109,7 @@ def test_rows_wait_in_the_spool_while_the_database_is_down_then_land_once(
     database: Database, tmp_path: Path
 ) -> None:
     spool = spool_in(tmp_path)
-    writer = PredictionLogWriter(database, max_batch_rows=50, max_pending_rows=1_000, spool=spool)
-    writer.start()
+    writer = started_writer(database, spool, max_pending_rows=1_000)
     before = [entry() for _ in range(3)]
     assert writer.submit(before).result(timeout=30) is True
     during = [[entry()] for _ in range(120)]
@@ -140,8 +149,7 @@ def test_a_keyed_retry_during_the_outage_gets_the_spooled_answer(
     database: Database, tmp_path: Path
 ) -> None:
     spool = spool_in(tmp_path)
-    writer = PredictionLogWriter(database, max_batch_rows=50, max_pending_rows=100, spool=spool)
-    writer.start()
+    writer = started_writer(database, spool, max_pending_rows=100)
     with write_lock(database):
         first = writer.submit([entry()], claim("k-1"))
         assert first.result(timeout=30) is True
@@ -158,8 +166,7 @@ def test_a_keyed_retry_during_the_outage_gets_the_spooled_answer(
 
 def test_a_full_spool_refuses_instead_of_acknowledging(database: Database, tmp_path: Path) -> None:
     spool = spool_in(tmp_path, max_bytes=1)
-    writer = PredictionLogWriter(database, max_batch_rows=50, max_pending_rows=100, spool=spool)
-    writer.start()
+    writer = started_writer(database, spool, max_pending_rows=100)
     with write_lock(database):
         assert writer.submit([entry()]).result(timeout=30) is True  # fills the journal
         with pytest.raises(SpoolFull):
@@ -223,8 +230,7 @@ def test_two_requests_with_one_key_in_one_spooled_batch_keep_the_first_answer(
     database: Database, tmp_path: Path
 ) -> None:
     spool = spool_in(tmp_path)
-    writer = PredictionLogWriter(database, max_batch_rows=50, max_pending_rows=100, spool=spool)
-    writer.start()
+    writer = started_writer(database, spool, max_pending_rows=100)
     with write_lock(database):
         assert writer.submit([entry()]).result(timeout=30) is True  # now spooling
         first = writer.submit([entry()], claim("k-1", answer=1))
@@ -305,8 +311,7 @@ def test_the_writer_survives_a_journal_it_cannot_read(
     database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     spool = spool_in(tmp_path)
-    writer = PredictionLogWriter(database, max_batch_rows=50, max_pending_rows=100, spool=spool)
-    writer.start()
+    writer = started_writer(database, spool, max_pending_rows=100)
     with write_lock(database):
         assert writer.submit([entry()]).result(timeout=30) is True
     failures = {"left": 3}

@@ -96,20 +96,7 @@ class BodySizeLimitMiddleware:
         await self.app(scope, limited_receive, guarded_send)
 
     async def _reject(self, send: Send) -> None:
-        error = BodyTooLarge(self.max_bytes)
-        body = json.dumps({"error": type(error).__name__, "detail": error.detail}).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await _send_error(send, 413, BodyTooLarge(self.max_bytes), close=True)
 
 
 class NulInRequest(InvalidInput):
@@ -130,24 +117,18 @@ class RejectNulMiddleware:
             or b"%00" in bytes(scope.get("query_string", b"")).lower()
             or b"\x00" in bytes(scope.get("query_string", b""))
         ):
-            error = NulInRequest()
-            await _send_error(send, 422, error)
+            await _send_error(send, 422, NulInRequest())
             return
         await self.app(scope, receive, send)
 
 
-async def _send_error(send: Send, status: int, error: InvalidInput) -> None:
+async def _send_error(send: Send, status: int, error: InvalidInput, *, close: bool = False) -> None:
+    """The one error shape, sent before the app runs (so before its error handlers)."""
     body = json.dumps({"error": type(error).__name__, "detail": error.detail}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if close:  # the rest of the body is not read: the connection cannot be reused
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 

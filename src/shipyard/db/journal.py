@@ -25,6 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+from shipyard.db.predictions import entry_values
 from shipyard.domain.ids import new_id
 from shipyard.domain.prediction import IdempotentRequest, PredictionEntry
 
@@ -42,18 +43,9 @@ class SpooledRequest:
 
 
 def _entry_json(entry: PredictionEntry) -> dict[str, Any]:
-    return {
-        "id": str(entry.id),
-        "created_at": entry.created_at.isoformat(),
-        "model_name": entry.model_name,
-        "model_version": entry.model_version,
-        "inputs": dict(entry.inputs),
-        "label": entry.label,
-        "probabilities": entry.probabilities,
-        "latency_ms": entry.latency_ms,
-        "request_id": entry.request_id,
-        "caller_id": entry.caller_id,
-    }
+    """The row's values (as the log stores them), with the id and time as text."""
+    values = entry_values(entry)
+    return {**values, "id": str(entry.id), "created_at": entry.created_at.isoformat()}
 
 
 def _claim_json(claim: IdempotentRequest) -> dict[str, Any]:
@@ -90,16 +82,11 @@ def decode(line: bytes) -> SpooledRequest | None:
         return None
     entries = [
         PredictionEntry(
-            id=uuid.UUID(item["id"]),
-            created_at=datetime.fromisoformat(item["created_at"]),
-            model_name=item["model_name"],
-            model_version=item["model_version"],
-            inputs=item["inputs"],
-            label=item["label"],
-            probabilities=item["probabilities"],
-            latency_ms=item["latency_ms"],
-            request_id=item["request_id"],
-            caller_id=item["caller_id"],
+            **{
+                **item,
+                "id": uuid.UUID(item["id"]),
+                "created_at": datetime.fromisoformat(item["created_at"]),
+            }
         )
         for item in record["entries"]
     ]
