@@ -68,7 +68,23 @@ class ServingSettings(BaseModel):
     """Threads that run predictions off the event loop (the most predictions at once)."""
 
     native_threads: int = Field(default=1, ge=1)
-    """OpenMP / BLAS threads per prediction thread (1 avoids spin-waiting thread teams)."""
+    """OpenMP / BLAS / onnxruntime threads per prediction thread (1 avoids spin-waiting
+    thread teams)."""
+
+    batching: bool = True
+    """Let concurrent requests for the same model version share one predict call."""
+
+    batch_max_rows: int = Field(default=256, gt=0)
+    """Most records in one shared predict call; a request with at least this many records
+    is predicted on its own."""
+
+    batch_max_wait_ms: float = Field(default=0.0, ge=0.0, le=1_000.0)
+    """How long a batch smaller than ``batch_max_rows`` waits for more requests. 0: none;
+    batches still grow with load, from the requests that arrive while a predict runs."""
+
+    onnx: Literal["auto", "off"] = "auto"
+    """``auto``: serve a scikit-learn pipeline through ONNX Runtime when the ``onnx`` extra is
+    installed, it converts, and it gives the same answers on the reference data."""
 
     def served_default(self) -> str:
         return self.default_model or self.models[0]

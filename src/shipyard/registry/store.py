@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
 from shipyard.domain.model import ModelVersion, RegisteredModel
 from shipyard.domain.profile import ReferenceProfile
 from shipyard.domain.schema import FieldType, InputField, InputSchema
@@ -31,11 +33,12 @@ from shipyard.errors import (
 from shipyard.registry.skops_policy import load_trusted
 
 if TYPE_CHECKING:
-    import pandas as pd
     from mlflow import MlflowClient
     from mlflow.entities.model_registry import ModelVersion as MlflowModelVersion
 
 PROFILE_ARTIFACT = "reference_profile.json"
+REFERENCE_DATA_ARTIFACT = "reference_data.parquet"
+REFERENCE_DATA_MAX_ROWS = 10_000
 _MLFLOW_TYPES = {
     "string": FieldType.STRING,
     "long": FieldType.INTEGER,
@@ -59,6 +62,7 @@ class LoadedArtifact:
     estimator: Any
     input_schema: InputSchema
     input_example: list[dict[str, Any]]
+    reference_data: pd.DataFrame | None
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,9 @@ class TrainingRun:
     params: Mapping[str, Any]
     metrics: Mapping[str, float]
     profile: ReferenceProfile
+    reference_data: pd.DataFrame
+    """Training features (a sample of at most ``REFERENCE_DATA_MAX_ROWS``), kept with the
+    version: the ONNX fast path is checked against them at load."""
     skops_trusted_types: list[str]
     tags: Mapping[str, str]
 
@@ -227,23 +234,38 @@ class ModelRegistry:
             estimator=estimator,
             input_schema=schema,
             input_example=example,
+            reference_data=self.reference_data(version),
         )
 
-    def reference_profile(self, version: ModelVersion) -> ReferenceProfile | None:
+    @contextmanager
+    def _run_artifact(self, version: ModelVersion, artifact_path: str) -> Iterator[Path | None]:
+        """A file logged with the version's training run, in a scratch folder; None if the
+        run did not log it (a version registered by other tools)."""
         if not version.run_id:
-            return None
+            yield None
+            return
         mlflow = _import_mlflow()
-        try:
-            with tempfile.TemporaryDirectory(prefix="shipyard-profile-") as scratch:
+        with tempfile.TemporaryDirectory(prefix="shipyard-artifact-") as scratch:
+            try:
                 path = mlflow.artifacts.download_artifacts(
                     run_id=version.run_id,
-                    artifact_path=PROFILE_ARTIFACT,
+                    artifact_path=artifact_path,
                     dst_path=scratch,
                     tracking_uri=self.tracking_uri,
                 )
-                return ReferenceProfile.model_validate_json(Path(path).read_text())
-        except mlflow.exceptions.MlflowException:
-            return None
+            except mlflow.exceptions.MlflowException:
+                yield None
+                return
+            yield Path(path)
+
+    def reference_profile(self, version: ModelVersion) -> ReferenceProfile | None:
+        with self._run_artifact(version, PROFILE_ARTIFACT) as path:
+            return ReferenceProfile.model_validate_json(path.read_text()) if path else None
+
+    def reference_data(self, version: ModelVersion) -> pd.DataFrame | None:
+        """The training features kept with the version (see ``TrainingRun.reference_data``)."""
+        with self._run_artifact(version, REFERENCE_DATA_ARTIFACT) as path:
+            return pd.read_parquet(path) if path else None
 
     def run_params(self, version: ModelVersion) -> dict[str, str]:
         if not version.run_id:
@@ -283,6 +305,12 @@ class ModelRegistry:
                 profile_path = Path(scratch) / PROFILE_ARTIFACT
                 profile_path.write_text(run.profile.model_dump_json())
                 mlflow.log_artifact(str(profile_path))
+                data_path = Path(scratch) / REFERENCE_DATA_ARTIFACT
+                reference = run.reference_data
+                if len(reference) > REFERENCE_DATA_MAX_ROWS:
+                    reference = reference.sample(REFERENCE_DATA_MAX_ROWS, random_state=0)
+                reference.to_parquet(data_path, index=False)
+                mlflow.log_artifact(str(data_path))
             info = mlflow.sklearn.log_model(
                 run.estimator,
                 name="model",

@@ -19,11 +19,23 @@ class ModelVersionRead(BaseModel):
     metrics: dict[str, float]
 
 
+class PredictorRead(BaseModel):
+    """What answers for the served version, and why."""
+
+    kind: str = Field(description="onnx (the ONNX Runtime fast path) or sklearn")
+    reason: str
+    parity_rows: int = Field(description="reference rows the ONNX graph was checked on")
+    max_probability_difference: float | None = Field(
+        description="largest |ONNX - scikit-learn| probability on those rows"
+    )
+
+
 class ModelRead(BaseModel):
     name: str
     description: str | None
     aliases: dict[str, str] = Field(description="alias -> version, e.g. champion -> 3")
     served_version: str | None = Field(description="version this server answers with")
+    predictor: PredictorRead | None = Field(description="null while no version is served")
     input_schema: list[InputFieldRead]
     versions: list[ModelVersionRead]
 

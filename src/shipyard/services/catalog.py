@@ -8,6 +8,7 @@ from shipyard.domain.model import RegisteredModel
 from shipyard.domain.schema import InputSchema
 from shipyard.errors import ModelNotFound
 from shipyard.services.runtime import Runtime
+from shipyard.serving.choice import PredictorChoice
 
 
 @dataclass(frozen=True)
@@ -15,6 +16,7 @@ class ModelDescription:
     registered: RegisteredModel
     served_version: str | None
     input_schema: InputSchema | None
+    predictor: PredictorChoice | None = None
 
 
 def describe_model(runtime: Runtime, name: str) -> ModelDescription:
@@ -25,6 +27,7 @@ def describe_model(runtime: Runtime, name: str) -> ModelDescription:
         registered=runtime.registry.get_model(name),
         served_version=served.version if served else None,
         input_schema=served.input_schema if served else None,
+        predictor=served.choice if served else None,
     )
 
 

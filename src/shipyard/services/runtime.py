@@ -18,6 +18,7 @@ from shipyard.services.keys import KeyVerifier
 from shipyard.services.loading import load_served_model
 from shipyard.services.rate_limits import RateLimiter
 from shipyard.services.users import Tokens
+from shipyard.serving.batcher import MicroBatcher
 from shipyard.serving.models import ServedModels
 from shipyard.serving.threads import prediction_executor
 
@@ -32,6 +33,7 @@ class Runtime:
     registry: ModelRegistry
     models: ServedModels
     predict_pool: ThreadPoolExecutor
+    batcher: MicroBatcher
     keys: KeyVerifier
     tokens: Tokens
     rate_limiter: RateLimiter
@@ -116,13 +118,21 @@ def build_runtime(settings: Settings) -> Runtime:
         spool=spool_for(settings),
     )
     serving = settings.serving
+    predict_pool = prediction_executor(serving.predict_threads, serving.native_threads)
     return Runtime(
         settings=settings,
         database=database,
         writer=writer,
         registry=registry_for(settings),
         models=ServedModels(list(serving.models), serving.served_default()),
-        predict_pool=prediction_executor(serving.predict_threads, serving.native_threads),
+        predict_pool=predict_pool,
+        batcher=MicroBatcher(
+            predict_pool,
+            slots=serving.predict_threads,
+            max_rows=serving.batch_max_rows,
+            max_wait_seconds=serving.batch_max_wait_ms / 1000.0,
+            enabled=serving.batching,
+        ),
         keys=KeyVerifier(database, settings.auth.key_cache_seconds),
         tokens=Tokens(database, settings),
         rate_limiter=RateLimiter(settings.rate_limit.per_key, settings.rate_limit),

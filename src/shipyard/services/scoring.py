@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 
 from shipyard.errors import InvalidInput
 from shipyard.serving.models import ServedModel
-from shipyard.serving.predictor import conform_frame
+from shipyard.serving.predictor import frame_to_columns
 
 ChunkDone = Callable[[int], None]
 
@@ -70,7 +70,7 @@ def score_file(
 
 def _score_chunk(served: ServedModel, chunk: pd.DataFrame) -> pd.DataFrame:
     predictor = served.predictor
-    probabilities = predictor.predict_frame(conform_frame(chunk, served.input_schema))
+    probabilities = predictor.predict_columns(frame_to_columns(chunk, served.input_schema))
     scored = chunk.copy()
     scored["label"] = [predictor.classes[i] for i in probabilities.argmax(axis=1)]
     for index, label in enumerate(predictor.classes):

@@ -122,6 +122,7 @@ def train_example(
             profile=build_reference_profile(
                 split.train_features, split.train_target, seed=options.seed
             ),
+            reference_data=split.train_features,
             skops_trusted_types=untrusted_types_of(estimator),
             tags={
                 "shipyard.example": name,

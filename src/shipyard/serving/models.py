@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from shipyard.domain.schema import InputSchema
 from shipyard.errors import ModelNotFound, ModelNotLoaded
+from shipyard.serving.choice import PredictorChoice
 from shipyard.serving.predictor import Predictor
 from shipyard.serving.records import RecordValidator
 
@@ -19,6 +20,7 @@ class ServedModel:
     version: str
     predictor: Predictor
     validator: RecordValidator
+    choice: PredictorChoice
 
     @property
     def input_schema(self) -> InputSchema:

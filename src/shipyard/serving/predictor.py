@@ -1,8 +1,14 @@
-"""Predictors: a fitted classifier behind one small interface."""
+"""Predictors: a fitted classifier behind one small interface.
+
+Records travel to a predictor as :data:`Columns`: one 1-D array per input field, in the
+schema's order and typed as at training time. A batch of records from many requests is one
+set of columns and one predict call; a file chunk becomes columns without a detour through
+records.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -13,11 +19,12 @@ from shipyard.domain.schema import FieldType, InputSchema
 from shipyard.errors import InvalidInput
 
 Probabilities = np.ndarray[Any, np.dtype[np.float64]]
+Columns = Mapping[str, np.ndarray[Any, Any]]
 
 _DTYPES: dict[FieldType, Any] = {
-    FieldType.INTEGER: "int64",
-    FieldType.NUMBER: "float64",
-    FieldType.BOOLEAN: "bool",
+    FieldType.INTEGER: np.int64,
+    FieldType.NUMBER: np.float64,
+    FieldType.BOOLEAN: np.bool_,
     FieldType.STRING: object,
 }
 
@@ -28,8 +35,8 @@ class Predictor(Protocol):
     @property
     def classes(self) -> tuple[str, ...]: ...
 
-    def predict_frame(self, frame: pd.DataFrame) -> Probabilities:
-        """One row of class probabilities (in ``classes`` order) per row of ``frame``."""
+    def predict_columns(self, columns: Columns) -> Probabilities:
+        """One row of class probabilities (in ``classes`` order) per row of ``columns``."""
         ...
 
 
@@ -61,13 +68,22 @@ def conform_frame(frame: pd.DataFrame, schema: InputSchema) -> pd.DataFrame:
     return conformed
 
 
-def records_to_frame(records: Sequence[dict[str, Any]], schema: InputSchema) -> pd.DataFrame:
-    """A frame from records already validated against ``schema``.
+def frame_to_columns(frame: pd.DataFrame, schema: InputSchema) -> dict[str, np.ndarray[Any, Any]]:
+    """Columns from a frame (a file chunk), checked and typed like records."""
+    conformed = conform_frame(frame, schema)
+    return {name: conformed[name].to_numpy() for name in schema.names}
+
+
+def records_to_columns(
+    records: Sequence[Mapping[str, Any]], schema: InputSchema
+) -> dict[str, np.ndarray[Any, Any]]:
+    """Columns from records already validated against ``schema``.
 
     Built column by column in the training dtypes: several times cheaper than letting pandas
-    infer types and converting them afterwards, which matters for one-row requests.
+    infer types and converting them afterwards, which matters for one-row requests. A missing
+    optional number becomes NaN (the column is then float64); a missing text stays ``None``.
     """
-    columns: dict[str, Any] = {}
+    columns: dict[str, np.ndarray[Any, Any]] = {}
     for field in schema.fields:
         values = [record.get(field.name) for record in records]
         dtype = _DTYPES[field.type]
@@ -76,45 +92,50 @@ def records_to_frame(records: Sequence[dict[str, Any]], schema: InputSchema) -> 
             dtype = np.float64 if numeric else object
             values = [np.nan if value is None and numeric else value for value in values]
         columns[field.name] = np.array(values, dtype=dtype)
-    return pd.DataFrame(columns, copy=False)
+    return columns
+
+
+def records_to_frame(records: Sequence[Mapping[str, Any]], schema: InputSchema) -> pd.DataFrame:
+    return pd.DataFrame(records_to_columns(records, schema), copy=False)
 
 
 def scores_from_probabilities(
     probabilities: Probabilities, classes: tuple[str, ...]
 ) -> list[Score]:
     """One :class:`Score` per row: the most probable class and every class's probability."""
-    best = probabilities.argmax(axis=1)
+    best = probabilities.argmax(axis=1).tolist()
+    rows = probabilities.tolist()
     return [
-        Score(
-            label=classes[int(best[row])],
-            probabilities={
-                label: float(p) for label, p in zip(classes, probabilities[row], strict=True)
-            },
-        )
-        for row in range(probabilities.shape[0])
+        Score(label=classes[label], probabilities=dict(zip(classes, row, strict=True)))
+        for label, row in zip(best, rows, strict=True)
     ]
 
 
 def predict_records(
-    predictor: Predictor, records: Sequence[dict[str, Any]], schema: InputSchema
+    predictor: Predictor, records: Sequence[Mapping[str, Any]], schema: InputSchema
 ) -> list[Score]:
-    probabilities = predictor.predict_frame(records_to_frame(records, schema))
+    probabilities = predictor.predict_columns(records_to_columns(records, schema))
     return scores_from_probabilities(probabilities, predictor.classes)
+
+
+def checked(probabilities: Any) -> Probabilities:
+    """Probabilities as float64, refusing NaN and infinities."""
+    array = np.asarray(probabilities, dtype=np.float64)
+    if not np.isfinite(array).all():
+        raise NonFiniteOutput("the model returned non-finite probabilities")
+    return array
 
 
 class SklearnClassifier:
     """A scikit-learn classifier (any estimator with ``predict_proba`` and ``classes_``)."""
 
     def __init__(self, estimator: Any) -> None:
-        self._estimator = estimator
+        self.estimator = estimator
         self._classes = tuple(str(label) for label in estimator.classes_)
 
     @property
     def classes(self) -> tuple[str, ...]:
         return self._classes
 
-    def predict_frame(self, frame: pd.DataFrame) -> Probabilities:
-        probabilities = np.asarray(self._estimator.predict_proba(frame), dtype=np.float64)
-        if not np.isfinite(probabilities).all():
-            raise NonFiniteOutput("the model returned non-finite probabilities")
-        return probabilities
+    def predict_columns(self, columns: Columns) -> Probabilities:
+        return checked(self.estimator.predict_proba(pd.DataFrame(columns, copy=False)))

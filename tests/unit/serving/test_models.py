@@ -4,6 +4,7 @@ import pytest
 
 from shipyard.domain.schema import FieldType, InputField, InputSchema
 from shipyard.errors import ModelNotFound, ModelNotLoaded
+from shipyard.serving.choice import PredictorChoice
 from shipyard.serving.models import ServedModel, ServedModels
 from shipyard.serving.records import RecordValidator
 
@@ -11,7 +12,7 @@ from shipyard.serving.records import RecordValidator
 class ConstantPredictor:
     classes = ("no", "yes")
 
-    def predict_frame(self, frame: object) -> object:
+    def predict_columns(self, columns: object) -> object:
         raise NotImplementedError
 
 
@@ -22,6 +23,7 @@ def served(version: str) -> ServedModel:
         version=version,
         predictor=ConstantPredictor(),
         validator=RecordValidator("churn", schema, max_rows=10),
+        choice=PredictorChoice("sklearn", "a test double"),
     )
 
 

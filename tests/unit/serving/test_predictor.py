@@ -86,7 +86,7 @@ class _BrokenEstimator:
 
 def test_non_finite_probabilities_are_never_returned() -> None:
     with pytest.raises(NonFiniteOutput):
-        SklearnClassifier(_BrokenEstimator()).predict_frame(pd.DataFrame({"size": [1.0]}))
+        SklearnClassifier(_BrokenEstimator()).predict_columns({"size": np.array([1.0])})
 
 
 def test_records_become_a_frame_with_training_dtypes() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 from fastapi import APIRouter
 
@@ -15,6 +16,7 @@ from shipyard.schemas.models import (
     ModelRead,
     ModelSummaryRead,
     ModelVersionRead,
+    PredictorRead,
 )
 from shipyard.services import catalog
 
@@ -29,6 +31,11 @@ def _model_read(description: catalog.ModelDescription) -> ModelRead:
         description=registered.description,
         aliases=registered.aliases,
         served_version=description.served_version,
+        predictor=(
+            PredictorRead(**dataclasses.asdict(description.predictor))
+            if description.predictor
+            else None
+        ),
         input_schema=[
             InputFieldRead(name=f.name, type=f.type.value, required=f.required)
             for f in (schema.fields if schema else ())

@@ -1,0 +1,113 @@
+"""Which predictor serves a version: the ONNX fast path when it answers like the original.
+
+The converted graph is checked against the scikit-learn pipeline on the version's reference
+data (rows of its training data, logged with it) before it serves anything: the same label
+for every row and every probability within :data:`PARITY_TOLERANCE`. Any failure keeps the
+original estimator and says why.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from shipyard.domain.schema import InputSchema
+from shipyard.serving.predictor import Columns, Predictor, Probabilities, SklearnClassifier
+
+if TYPE_CHECKING:
+    from shipyard.serving.onnx import OnnxClassifier
+
+PARITY_TOLERANCE = 1e-5
+OnnxMode = Literal["auto", "off"]
+
+
+@dataclass(frozen=True)
+class PredictorChoice:
+    """What answers for a served version, and why (shown by ``GET /v1/models/{name}``)."""
+
+    kind: Literal["onnx", "sklearn"]
+    reason: str
+    parity_rows: int = 0
+    max_probability_difference: float | None = None
+
+
+def _onnx_installed() -> bool:
+    return all(importlib.util.find_spec(name) for name in ("skl2onnx", "onnxruntime"))
+
+
+def choose_predictor(
+    estimator: Any,
+    schema: InputSchema,
+    reference: Columns,
+    *,
+    mode: OnnxMode,
+    native_threads: int,
+) -> tuple[Predictor, PredictorChoice]:
+    """The fastest predictor that answers like ``estimator`` on ``reference``."""
+    original = SklearnClassifier(estimator)
+    if mode == "off":
+        return original, PredictorChoice("sklearn", "the ONNX fast path is off (serving.onnx)")
+    if not _onnx_installed():
+        return original, PredictorChoice(
+            "sklearn", "the onnx extra is not installed: pip install 'shipyard[onnx]'"
+        )
+    from shipyard.serving.onnx import ConversionFailed, OnnxClassifier, convert, input_layouts
+
+    if not reference or not len(next(iter(reference.values()))):
+        return original, PredictorChoice(
+            "sklearn", "no reference rows to check an ONNX graph against"
+        )
+    rows = len(next(iter(reference.values())))
+    failures: list[str] = []
+    for inputs in input_layouts(schema):
+        try:
+            fast = OnnxClassifier(
+                convert(estimator, schema, inputs),
+                schema,
+                inputs,
+                original,
+                native_threads=native_threads,
+            )
+        except ConversionFailed as failure:
+            failures.append(f"as {inputs.describe()}: {failure}")
+            continue
+        if not fast.takes(reference):
+            return original, PredictorChoice(
+                "sklearn",
+                "the reference rows have missing values: the ONNX graph cannot be checked",
+            )
+        actual = fast.predict_columns(reference)
+        if not fast.fallbacks:
+            return _parity(original, fast, original.predict_columns(reference), actual, rows)
+        failures.append(f"as {inputs.describe()}: onnxruntime refused the reference rows")
+    return original, PredictorChoice("sklearn", "ONNX conversion failed " + "; ".join(failures))
+
+
+def _parity(
+    original: Predictor,
+    fast: OnnxClassifier,
+    expected: Probabilities,
+    actual: Probabilities,
+    rows: int,
+) -> tuple[Predictor, PredictorChoice]:
+    difference = float(np.abs(expected - actual).max())
+    mismatched = int((expected.argmax(axis=1) != actual.argmax(axis=1)).sum())
+    if mismatched or difference > PARITY_TOLERANCE:
+        return original, PredictorChoice(
+            "sklearn",
+            f"the ONNX graph answers differently on the reference data: {mismatched} of "
+            f"{rows} labels differ, max |Δ probability| {difference:.2e} "
+            f"(tolerance {PARITY_TOLERANCE:g})",
+            parity_rows=rows,
+            max_probability_difference=difference,
+        )
+    return fast, PredictorChoice(
+        "onnx",
+        f"converted with skl2onnx ({fast.inputs.describe()} inputs); same labels on {rows} "
+        f"reference rows, max |Δ probability| {difference:.2e}",
+        parity_rows=rows,
+        max_probability_difference=difference,
+    )
