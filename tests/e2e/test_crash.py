@@ -21,6 +21,7 @@ pytestmark = pytest.mark.e2e
 
 CLIENTS = 8
 REQUESTS_PER_CLIENT = 60
+KILL_AFTER_ANSWERS = 120  # a quarter of the requests: the rest are in flight or to come
 
 
 @dataclass
@@ -97,7 +98,9 @@ def test_sigkill_under_load_loses_nothing_and_duplicates_nothing(
     server = start_server(env=policy_env(policy))
     run = Run(Target(server.url))
     run.start()
-    time.sleep(2.0)
+    deadline = time.monotonic() + 60
+    while len(run.answers) < KILL_AFTER_ANSWERS and time.monotonic() < deadline:
+        time.sleep(0.005)
     answered_before_kill = len(run.answers)
     server.process.kill()  # SIGKILL: no drain, no shutdown, no last commit
     server.process.wait()

@@ -10,12 +10,18 @@ from shipyard.api.middleware import request_id_of
 from shipyard.services.runtime import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
+def runtime_of(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
-def get_request_id(request: Request) -> str:
+# Dependencies are ``async def`` on purpose: FastAPI runs a plain ``def`` dependency in a
+# worker thread, a thread hop per request for a field read.
+async def get_runtime(request: Request) -> Runtime:
+    return runtime_of(request)
+
+
+async def get_request_id(request: Request) -> str:
     return request_id_of(request.scope)
 
 

@@ -16,13 +16,16 @@ from typing import Annotated
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from shipyard.api.deps import get_runtime
+from shipyard.api.deps import runtime_of
 from shipyard.domain.auth import Principal, Scope
 from shipyard.errors import MissingScope, Unauthenticated
 from shipyard.services.keys import API_KEY_PREFIX
 
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="APIKey")
 _bearer = HTTPBearer(auto_error=False, scheme_name="Bearer")
+
+CREDENTIAL_SCHEMES: list[dict[str, list[str]]] = [{"APIKey": []}, {"Bearer": []}]
+"""The OpenAPI security requirement of a route that takes either credential."""
 
 AUTH_DISABLED = Principal(caller_id="", scopes=frozenset(Scope), via="auth-disabled")
 
@@ -53,7 +56,7 @@ def _presented(request: Request) -> str | None:
 
 
 async def _principal(request: Request, presented: str | None) -> Principal:
-    runtime = get_runtime(request)
+    runtime = runtime_of(request)
     if not runtime.settings.auth.enabled:
         return AUTH_DISABLED
     if not presented:

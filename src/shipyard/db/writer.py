@@ -15,13 +15,15 @@ take is journaled instead, and the writer replays the journal when the database 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -43,17 +45,27 @@ _IDLE = object()  # the queue stayed empty: time for the spool's housekeeping
 class _Pending:
     entries: Sequence[PredictionEntry]
     claim: IdempotentRequest | None = None
-    done: Future[bool] = field(default_factory=Future)
+    done: Future[bool] | None = None
+    waiter: asyncio.Future[bool] | None = None  # or this, settled on its own event loop
     key_was_taken: bool = False
+    finished: bool = False  # settled by the writer (its waiter may still be on its way)
 
-    def resolve(self, error: ShipyardError | None) -> None:
-        # A waiter that gave up (cancelled) must not take the writer thread down with it.
-        if self.done.done():
-            return
-        if error is None:
-            self.done.set_result(not self.key_was_taken)
-        else:
-            self.done.set_exception(error)
+
+def _settle(
+    future: Future[bool] | asyncio.Future[bool], result: bool, error: ShipyardError | None
+) -> None:
+    # A waiter that gave up (cancelled) must not take the writer thread down with it.
+    if future.done():
+        return
+    if error is None:
+        future.set_result(result)
+    else:
+        future.set_exception(error)
+
+
+def _settle_all(outcomes: list[tuple[asyncio.Future[bool], bool, ShipyardError | None]]) -> None:
+    for waiter, result, error in outcomes:
+        _settle(waiter, result, error)
 
 
 @dataclass(slots=True)
@@ -146,7 +158,21 @@ class PredictionLogWriter:
         key is new, in the same transaction; the future then says whether they were (False:
         another request with the same key committed first, and these rows were dropped).
         """
-        pending = _Pending(entries, claim)
+        done: Future[bool] = Future()
+        self._enqueue(_Pending(entries, claim, done=done))
+        return done
+
+    def submit_from_loop(
+        self, entries: Sequence[PredictionEntry], claim: IdempotentRequest | None = None
+    ) -> asyncio.Future[bool]:
+        """:meth:`submit` for a coroutine: a future of the running event loop. The writer
+        settles all such futures of a commit with one wake-up of their loop, not one each."""
+        waiter: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._enqueue(_Pending(entries, claim, waiter=waiter))
+        return waiter
+
+    def _enqueue(self, pending: _Pending) -> None:
+        entries = pending.entries
         with self._lock:
             if not self._accepting or not self.is_running:
                 raise LogWriterStopped()
@@ -154,7 +180,6 @@ class PredictionLogWriter:
                 raise LogWriterOverloaded(self._pending_rows)
             self._pending_rows += len(entries)
             self._queue.put(pending)
-        return pending.done
 
     def _queued(self) -> Iterator[_Pending]:
         """What is in the queue right now, without waiting for more."""
@@ -237,7 +262,7 @@ class PredictionLogWriter:
         except Exception:
             logger.exception("prediction log writer failed on a batch")
             self._finish(
-                [pending for pending in batch if not pending.done.done()],
+                [pending for pending in batch if not pending.finished],
                 DatabaseUnavailable("unexpected failure of the log writer"),
             )
 
@@ -364,5 +389,17 @@ class PredictionLogWriter:
     def _finish(self, batch: list[_Pending], error: ShipyardError | None) -> None:
         with self._lock:
             self._pending_rows -= sum(len(pending.entries) for pending in batch)
+        by_loop: dict[asyncio.AbstractEventLoop, list[Any]] = {}
         for pending in batch:
-            pending.resolve(error)
+            pending.finished = True
+            result = not pending.key_was_taken
+            if pending.done is not None:
+                _settle(pending.done, result, error)
+            if pending.waiter is not None:
+                loop = pending.waiter.get_loop()
+                by_loop.setdefault(loop, []).append((pending.waiter, result, error))
+        for loop, outcomes in by_loop.items():
+            try:
+                loop.call_soon_threadsafe(_settle_all, outcomes)
+            except RuntimeError:  # that loop is closed: nobody waits there any more
+                continue

@@ -19,7 +19,6 @@ from shipyard.db import idempotency
 from shipyard.domain.ids import new_id
 from shipyard.domain.prediction import IdempotentRequest, PredictionEntry
 from shipyard.errors import Conflict, DatabaseUnavailable, InvalidInput, Unavailable
-from shipyard.schemas.predictions import PredictedRecordRead, PredictResponse
 from shipyard.services.runtime import Runtime
 from shipyard.serving.batcher import Scored
 from shipyard.serving.models import ServedModel
@@ -27,7 +26,8 @@ from shipyard.serving.models import ServedModel
 
 @dataclass(frozen=True)
 class PredictionOutcome:
-    response: PredictResponse
+    response: dict[str, Any]
+    """JSON-ready, shaped as :class:`~shipyard.schemas.predictions.PredictResponse`."""
     replayed: bool = False
 
 
@@ -80,21 +80,23 @@ def _fingerprint(model_name: str, body: bytes) -> str:
     return hashlib.sha256(model_name.encode() + b"\0" + body).hexdigest()
 
 
-def _response(request_id: str, entries: list[PredictionEntry]) -> PredictResponse:
-    return PredictResponse(
-        request_id=request_id,
-        predictions=[
-            PredictedRecordRead(
-                prediction_id=entry.id,
-                model=entry.model_name,
-                version=entry.model_version,
-                label=entry.label,
-                probabilities=entry.probabilities,
-                latency_ms=round(entry.latency_ms, 3),
-            )
+def _response(request_id: str, entries: list[PredictionEntry]) -> dict[str, Any]:
+    """The answer as JSON-ready data, in the shape of :class:`PredictResponse` (the API's
+    documented schema; a test checks every answer against it)."""
+    return {
+        "request_id": request_id,
+        "predictions": [
+            {
+                "prediction_id": str(entry.id),
+                "model": entry.model_name,
+                "version": entry.model_version,
+                "label": entry.label,
+                "probabilities": entry.probabilities,
+                "latency_ms": round(entry.latency_ms, 3),
+            }
             for entry in entries
         ],
-    )
+    }
 
 
 def _stored_answer(runtime: Runtime, caller_id: str, key: str) -> IdempotentRequest | None:
@@ -119,7 +121,7 @@ def _stored_answer(runtime: Runtime, caller_id: str, key: str) -> IdempotentRequ
 def _replay(stored: IdempotentRequest, fingerprint: str) -> PredictionOutcome:
     if stored.fingerprint != fingerprint:
         raise IdempotencyKeyReused(stored.key)
-    return PredictionOutcome(PredictResponse.model_validate(stored.response), replayed=True)
+    return PredictionOutcome(stored.response, replayed=True)
 
 
 async def predict(
@@ -163,7 +165,7 @@ async def predict(
             caller_id=caller_id,
             key=idempotency_key,
             fingerprint=fingerprint,
-            response=response.model_dump(mode="json"),
+            response=response,
             created_at=created_at,
         )
     written = await _wait_for_commit(runtime, entries, claim)
@@ -179,10 +181,11 @@ async def predict(
 async def _wait_for_commit(
     runtime: Runtime, entries: list[PredictionEntry], claim: IdempotentRequest | None
 ) -> bool:
-    committed = asyncio.wrap_future(runtime.writer.submit(entries, claim))
+    # A future of this request alone: cancelling it (a timeout, a client gone) leaves the
+    # shared commit alone.
+    committed = runtime.writer.submit_from_loop(entries, claim)
     timeout = runtime.settings.log_writer.commit_timeout_seconds
     try:
-        # Shielded: a request that is cancelled does not cancel the shared commit.
-        return await asyncio.wait_for(asyncio.shield(committed), timeout)
+        return await asyncio.wait_for(committed, timeout)
     except TimeoutError:
         raise CommitTimeout(timeout) from None
