@@ -99,7 +99,7 @@ def test_skops_files_with_types_outside_the_allow_list_are_refused(tmp_path: Pat
     path = tmp_path / "tree.skops"
     sio.dump(tree, path)
     with pytest.raises(UntrustedModelFile, match=r"sklearn\.tree\._tree\.Tree"):
-        load_trusted(path)
+        load_trusted(path.read_bytes(), path.name)
 
 
 def test_training_leaves_mlflow_process_settings_as_it_found_them(

@@ -18,7 +18,6 @@ from shipyard.domain.auth import Scope
 from shipyard.errors import DatabaseUnavailable, ModelNotFound, ModelVersionNotFound
 from shipyard.services import keys as api_keys
 from shipyard.services.runtime import registry_for
-from shipyard.services.training import TrainingOptions
 from shipyard.training.datasets import EXAMPLES
 
 APP_FACTORY = "shipyard.api.app:create_app"
@@ -139,6 +138,8 @@ def demo(
             if name not in EXAMPLES:
                 raise
             console.print(f"No @{settings.serving.alias} for {name} yet: training the example.")
+            from shipyard.services.training import TrainingOptions
+
             run_training(name, TrainingOptions(alias=settings.serving.alias))
     _migrate(settings)
     key = _demo_key(settings)

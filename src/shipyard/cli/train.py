@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -11,8 +11,12 @@ from rich.table import Table
 
 from shipyard.cli.context import console, current_settings
 from shipyard.services.runtime import registry_for
-from shipyard.services.training import TrainingOptions, TrainingReport, train_example
 from shipyard.training.datasets import EXAMPLES
+
+# Training imports scikit-learn (seconds, ~150 MB): imported by the commands that train, so
+# that `shipyard serve` of a converted model never loads it.
+if TYPE_CHECKING:
+    from shipyard.services.training import TrainingOptions, TrainingReport
 
 
 def _report_table(report: TrainingReport) -> Table:
@@ -32,6 +36,8 @@ def _report_table(report: TrainingReport) -> Table:
 
 def run_training(name: str, options: TrainingOptions) -> TrainingReport:
     """Train with a live progress display; shared by ``train`` and ``demo``."""
+    from shipyard.services.training import train_example
+
     registry = registry_for(current_settings())
     with (
         Progress(
@@ -68,4 +74,6 @@ def train(
     seed: Annotated[int, typer.Option(help="Seed of the split and the models.")] = 42,
 ) -> None:
     """Train an example model on real data, log it to MLflow and register a version."""
+    from shipyard.services.training import TrainingOptions
+
     run_training(example, TrainingOptions(algorithm=algorithm, test_size=test_size, seed=seed))

@@ -6,8 +6,6 @@ them here, in code, and never takes the list from the artifact itself (mlflow/ml
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import skops.io as sio
 
 from shipyard.errors import InvalidInput
@@ -22,9 +20,9 @@ TRUSTED_SKOPS_TYPES: tuple[str, ...] = (
 
 
 class UntrustedModelFile(InvalidInput):
-    def __init__(self, path: Path, types: list[str]) -> None:
+    def __init__(self, name: str, types: list[str]) -> None:
         super().__init__(
-            f"{path.name} contains types shipyard does not trust: {', '.join(types)}; "
+            f"{name} contains types shipyard does not trust: {', '.join(types)}; "
             "add them to TRUSTED_SKOPS_TYPES only after reviewing them"
         )
 
@@ -34,11 +32,12 @@ def untrusted_types_of(estimator: object) -> list[str]:
     return list(sio.get_untrusted_types(data=sio.dumps(estimator)))
 
 
-def load_trusted(path: Path) -> object:
-    """Load a skops file, refusing it if it holds a type outside the allow-list."""
+def load_trusted(data: bytes, name: str) -> object:
+    """Load the bytes of a skops file, refusing them if they hold a type outside the
+    allow-list."""
     untrusted = [
-        name for name in sio.get_untrusted_types(file=path) if name not in TRUSTED_SKOPS_TYPES
+        kind for kind in sio.get_untrusted_types(data=data) if kind not in TRUSTED_SKOPS_TYPES
     ]
     if untrusted:
-        raise UntrustedModelFile(path, untrusted)
-    return sio.load(path, trusted=list(TRUSTED_SKOPS_TYPES))
+        raise UntrustedModelFile(name, untrusted)
+    return sio.loads(data, trusted=list(TRUSTED_SKOPS_TYPES))

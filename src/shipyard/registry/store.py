@@ -14,11 +14,13 @@ import tempfile
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from shipyard.domain.model import ModelVersion, RegisteredModel
@@ -30,7 +32,6 @@ from shipyard.errors import (
     ModelVersionNotFound,
     RegistryUnavailable,
 )
-from shipyard.registry.skops_policy import load_trusted
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -39,6 +40,9 @@ if TYPE_CHECKING:
 PROFILE_ARTIFACT = "reference_profile.json"
 REFERENCE_DATA_ARTIFACT = "reference_data.parquet"
 REFERENCE_DATA_MAX_ROWS = 10_000
+ONNX_GRAPH_ARTIFACT = "onnx/model.onnx"
+ONNX_EXPECTED_ARTIFACT = "onnx/expected_probabilities.npy"
+ONNX_INPUTS_ARTIFACT = "onnx/inputs.json"
 _MLFLOW_TYPES = {
     "string": FieldType.STRING,
     "long": FieldType.INTEGER,
@@ -55,14 +59,38 @@ class UnsupportedModel(InvalidInput):
 
 
 @dataclass(frozen=True)
+class OnnxExport:
+    """The version converted to ONNX when it was trained, with what the original answered.
+
+    ``expected`` holds the scikit-learn probabilities for the rows of the version's reference
+    data: a server checks the graph against them without loading scikit-learn at all.
+    """
+
+    graph: bytes
+    layout: str
+    number_dtype: str
+    classes: tuple[str, ...]
+    expected: np.ndarray[Any, np.dtype[np.float64]]
+
+
+@dataclass(frozen=True)
 class LoadedArtifact:
-    """A version's estimator, ready to wrap in a predictor."""
+    """A version's files, ready to wrap in a predictor. The scikit-learn estimator is only
+    deserialised (importing scikit-learn and skops: seconds, ~150 MB) when first used."""
 
     version: ModelVersion
-    estimator: Any
     input_schema: InputSchema
     input_example: list[dict[str, Any]]
     reference_data: pd.DataFrame | None
+    onnx: OnnxExport | None
+    estimator_file: bytes = field(repr=False)
+    estimator_name: str = "model.skops"
+
+    @cached_property
+    def estimator(self) -> Any:
+        from shipyard.registry.skops_policy import load_trusted
+
+        return load_trusted(self.estimator_file, self.estimator_name)
 
 
 @dataclass(frozen=True)
@@ -76,8 +104,9 @@ class TrainingRun:
     metrics: Mapping[str, float]
     profile: ReferenceProfile
     reference_data: pd.DataFrame
-    """Training features (a sample of at most ``REFERENCE_DATA_MAX_ROWS``), kept with the
-    version: the ONNX fast path is checked against them at load."""
+    """Training features (at most ``REFERENCE_DATA_MAX_ROWS``; the caller samples), kept with
+    the version: the ONNX fast path is checked against them at load."""
+    onnx: OnnxExport | None
     skops_trusted_types: list[str]
     tags: Mapping[str, str]
 
@@ -100,6 +129,14 @@ def schema_from_signature(inputs: Any) -> InputSchema:
             )
         fields.append(InputField(name=column.name, type=kind, required=bool(column.required)))
     return InputSchema(tuple(fields))
+
+
+def input_schema_of(frame: pd.DataFrame) -> InputSchema:
+    """The input schema MLflow's signature gives a training frame (as served later)."""
+    _import_mlflow()
+    from mlflow.models import infer_signature
+
+    return schema_from_signature(infer_signature(frame).inputs)
 
 
 def _read_input_example(path: Path) -> list[dict[str, Any]]:
@@ -227,14 +264,16 @@ class ModelRegistry:
             if model_meta.signature is None:
                 raise UnsupportedModel(f"{name} v{version.version} was logged without a signature")
             schema = schema_from_signature(model_meta.signature.inputs)
-            estimator = load_trusted(directory / flavor["pickled_model"])
+            estimator_file = (directory / flavor["pickled_model"]).read_bytes()
             example = _read_input_example(directory / "input_example.json")
         return LoadedArtifact(
             version=replace(version, input_schema=schema),
-            estimator=estimator,
             input_schema=schema,
             input_example=example,
             reference_data=self.reference_data(version),
+            onnx=self.onnx_export(version),
+            estimator_file=estimator_file,
+            estimator_name=f"{name} v{version.version} {flavor['pickled_model']}",
         )
 
     @contextmanager
@@ -253,7 +292,7 @@ class ModelRegistry:
                     dst_path=scratch,
                     tracking_uri=self.tracking_uri,
                 )
-            except mlflow.exceptions.MlflowException:
+            except (mlflow.exceptions.MlflowException, OSError):
                 yield None
                 return
             yield Path(path)
@@ -266,6 +305,24 @@ class ModelRegistry:
         """The training features kept with the version (see ``TrainingRun.reference_data``)."""
         with self._run_artifact(version, REFERENCE_DATA_ARTIFACT) as path:
             return pd.read_parquet(path) if path else None
+
+    def onnx_export(self, version: ModelVersion) -> OnnxExport | None:
+        """The ONNX graph logged with the version's training run, if it was converted."""
+        with (
+            self._run_artifact(version, ONNX_GRAPH_ARTIFACT) as graph,
+            self._run_artifact(version, ONNX_EXPECTED_ARTIFACT) as expected,
+            self._run_artifact(version, ONNX_INPUTS_ARTIFACT) as inputs,
+        ):
+            if graph is None or expected is None or inputs is None:
+                return None
+            described = json.loads(inputs.read_text())
+            return OnnxExport(
+                graph=graph.read_bytes(),
+                layout=str(described["layout"]),
+                number_dtype=str(described["number_dtype"]),
+                classes=tuple(str(label) for label in described["classes"]),
+                expected=np.load(expected, allow_pickle=False),
+            )
 
     def run_params(self, version: ModelVersion) -> dict[str, str]:
         if not version.run_id:
@@ -306,11 +363,10 @@ class ModelRegistry:
                 profile_path.write_text(run.profile.model_dump_json())
                 mlflow.log_artifact(str(profile_path))
                 data_path = Path(scratch) / REFERENCE_DATA_ARTIFACT
-                reference = run.reference_data
-                if len(reference) > REFERENCE_DATA_MAX_ROWS:
-                    reference = reference.sample(REFERENCE_DATA_MAX_ROWS, random_state=0)
-                reference.to_parquet(data_path, index=False)
+                run.reference_data.to_parquet(data_path, index=False)
                 mlflow.log_artifact(str(data_path))
+                if run.onnx is not None:
+                    _log_onnx(mlflow, run.onnx, Path(scratch))
             info = mlflow.sklearn.log_model(
                 run.estimator,
                 name="model",
@@ -324,6 +380,23 @@ class ModelRegistry:
             # On the run and on MLflow 3's logged model, so both views show them.
             mlflow.log_metrics(dict(run.metrics), model_id=info.model_id)
         return self.resolve(run.model_name, str(info.registered_model_version))
+
+
+def _log_onnx(mlflow: Any, export: OnnxExport, scratch: Path) -> None:
+    folder = scratch / "onnx"
+    folder.mkdir()
+    (folder / Path(ONNX_GRAPH_ARTIFACT).name).write_bytes(export.graph)
+    np.save(folder / Path(ONNX_EXPECTED_ARTIFACT).name, export.expected, allow_pickle=False)
+    (folder / Path(ONNX_INPUTS_ARTIFACT).name).write_text(
+        json.dumps(
+            {
+                "layout": export.layout,
+                "number_dtype": export.number_dtype,
+                "classes": list(export.classes),
+            }
+        )
+    )
+    mlflow.log_artifacts(str(folder), artifact_path="onnx")
 
 
 _URI_VARIABLES = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")

@@ -9,11 +9,13 @@ import numpy as np
 from shipyard.config import ServingSettings
 from shipyard.errors import InvalidInput, Unavailable
 from shipyard.registry import LoadedArtifact, ModelRegistry
-from shipyard.serving.choice import choose_predictor
+from shipyard.serving.choice import PredictorChoice, choose_predictor, stored_graph_predictor
 from shipyard.serving.models import ServedModel
 from shipyard.serving.predictor import (
     BadColumn,
+    DeferredClassifier,
     NonFiniteOutput,
+    Predictor,
     frame_to_columns,
     predict_records,
     records_to_columns,
@@ -26,13 +28,7 @@ def load_served_model(
 ) -> ServedModel:
     """The version behind ``reference`` (default: the serving alias), wrapped for serving."""
     artifact = registry.load(name, reference or serving.alias)
-    predictor, choice = choose_predictor(
-        artifact.estimator,
-        artifact.input_schema,
-        _reference_columns(artifact),
-        mode=serving.onnx,
-        native_threads=serving.native_threads,
-    )
+    predictor, choice = _predictor_for(artifact, serving)
     served = ServedModel(
         name=name,
         version=artifact.version.version,
@@ -44,6 +40,36 @@ def load_served_model(
     )
     warm_up(served, artifact.input_example)
     return served
+
+
+def _predictor_for(
+    artifact: LoadedArtifact, serving: ServingSettings
+) -> tuple[Predictor, PredictorChoice]:
+    """The graph converted at training when it still checks out (scikit-learn is then only
+    loaded if ever needed); else convert now, or serve the estimator as it is."""
+    reference = _reference_columns(artifact)
+    export = artifact.onnx
+    if serving.onnx == "auto" and export is not None:
+        fallback = DeferredClassifier(lambda: artifact.estimator, export.classes)
+        stored = stored_graph_predictor(
+            export.graph,
+            (export.layout, export.number_dtype),
+            export.classes,
+            export.expected,
+            artifact.input_schema,
+            reference,
+            fallback,
+            native_threads=serving.native_threads,
+        )
+        if stored is not None:
+            return stored
+    return choose_predictor(
+        artifact.estimator,
+        artifact.input_schema,
+        reference,
+        mode=serving.onnx,
+        native_threads=serving.native_threads,
+    )
 
 
 def _reference_columns(artifact: LoadedArtifact) -> dict[str, np.ndarray[Any, Any]]:

@@ -12,13 +12,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 import sklearn
 
 from shipyard.domain.model import ClassificationMetrics, ModelVersion
 from shipyard.errors import ModelNotFound, ModelVersionNotFound
 from shipyard.monitoring.profile import build_reference_profile
-from shipyard.registry import ModelRegistry, TrainingRun
+from shipyard.registry import (
+    REFERENCE_DATA_MAX_ROWS,
+    ModelRegistry,
+    OnnxExport,
+    TrainingRun,
+    input_schema_of,
+)
 from shipyard.registry.skops_policy import untrusted_types_of
+from shipyard.serving.choice import choose_predictor
+from shipyard.serving.onnx import OnnxClassifier
+from shipyard.serving.predictor import SklearnClassifier, frame_to_columns
 from shipyard.training.candidates import CANDIDATES, candidate_names
 from shipyard.training.datasets import example
 from shipyard.training.evaluation import cross_validated_auc, holdout_metrics, stratified_split
@@ -69,6 +79,24 @@ def _split_differences(champion_params: dict[str, str], options: TrainingOptions
     return differences
 
 
+def onnx_export(estimator: Any, reference_data: pd.DataFrame) -> OnnxExport | None:
+    """The estimator as an ONNX graph that answers like it on the reference data, with the
+    answers to check it against when it is loaded; None when it does not convert or agree
+    (servers then serve the estimator itself), or without the ``onnx`` extra."""
+    schema = input_schema_of(reference_data)
+    columns = frame_to_columns(reference_data, schema)
+    predictor, _choice = choose_predictor(estimator, schema, columns, mode="auto", native_threads=1)
+    if not isinstance(predictor, OnnxClassifier):
+        return None
+    return OnnxExport(
+        graph=predictor.graph,
+        layout=predictor.inputs.layout,
+        number_dtype=str(predictor.inputs.number_dtype),
+        classes=predictor.classes,
+        expected=SklearnClassifier(estimator).predict_columns(columns),
+    )
+
+
 def train_example(
     registry: ModelRegistry,
     name: str,
@@ -105,6 +133,12 @@ def train_example(
             champion.estimator, split.test_features, split.test_target, positive=positive
         )
 
+    reference_data = split.train_features
+    if len(reference_data) > REFERENCE_DATA_MAX_ROWS:
+        reference_data = reference_data.sample(REFERENCE_DATA_MAX_ROWS, random_state=options.seed)
+    progress("Converting to ONNX and checking it against the pipeline")
+    onnx = onnx_export(estimator, reference_data)
+
     progress("Logging the run, the model and its reference profile to MLflow")
     version = registry.log_training_run(
         TrainingRun(
@@ -122,7 +156,8 @@ def train_example(
             profile=build_reference_profile(
                 split.train_features, split.train_target, seed=options.seed
             ),
-            reference_data=split.train_features,
+            reference_data=reference_data,
+            onnx=onnx,
             skops_trusted_types=untrusted_types_of(estimator),
             tags={
                 "shipyard.example": name,

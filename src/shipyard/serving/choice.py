@@ -60,7 +60,6 @@ def choose_predictor(
         return original, PredictorChoice(
             "sklearn", "no reference rows to check an ONNX graph against"
         )
-    rows = len(next(iter(reference.values())))
     failures: list[str] = []
     for inputs in input_layouts(schema):
         try:
@@ -68,6 +67,7 @@ def choose_predictor(
                 convert(estimator, schema, inputs),
                 schema,
                 inputs,
+                original.classes,
                 original,
                 native_threads=native_threads,
             )
@@ -81,9 +81,48 @@ def choose_predictor(
             )
         actual = fast.predict_columns(reference)
         if not fast.fallbacks:
-            return _parity(original, fast, original.predict_columns(reference), actual, rows)
+            expected = original.predict_columns(reference)
+            return _parity(original, fast, expected, actual, "converted with skl2onnx")
         failures.append(f"as {inputs.describe()}: onnxruntime refused the reference rows")
     return original, PredictorChoice("sklearn", "ONNX conversion failed " + "; ".join(failures))
+
+
+def stored_graph_predictor(
+    graph: bytes,
+    inputs_named: tuple[str, str],
+    classes: tuple[str, ...],
+    expected: Probabilities,
+    schema: InputSchema,
+    reference: Columns,
+    fallback: Predictor,
+    *,
+    native_threads: int,
+) -> tuple[Predictor, PredictorChoice] | None:
+    """The graph converted when the version was trained, if it still answers here as the
+    original did then (``expected``, on the same reference rows). None: convert afresh.
+    ``inputs_named``: the layout and number type the graph was saved with.
+
+    Needs onnxruntime only: scikit-learn is not imported unless ``fallback`` is used.
+    """
+    from shipyard.serving.onnx import ConversionFailed, GraphInputs, OnnxClassifier
+
+    if importlib.util.find_spec("onnxruntime") is None:
+        return None
+    try:
+        inputs = GraphInputs.named(*inputs_named)
+        fast = OnnxClassifier(
+            graph, schema, inputs, classes, fallback, native_threads=native_threads
+        )
+    except ConversionFailed:
+        return None
+    rows = len(next(iter(reference.values()))) if reference else 0
+    if rows == 0 or rows != len(expected) or not fast.takes(reference):
+        return None
+    actual = fast.predict_columns(reference)
+    if fast.fallbacks:
+        return None
+    predictor, choice = _parity(fallback, fast, expected, actual, "converted at training")
+    return (predictor, choice) if choice.kind == "onnx" else None
 
 
 def _parity(
@@ -91,8 +130,9 @@ def _parity(
     fast: OnnxClassifier,
     expected: Probabilities,
     actual: Probabilities,
-    rows: int,
+    origin: str,
 ) -> tuple[Predictor, PredictorChoice]:
+    rows = len(expected)
     difference = float(np.abs(expected - actual).max())
     mismatched = int((expected.argmax(axis=1) != actual.argmax(axis=1)).sum())
     if mismatched or difference > PARITY_TOLERANCE:
@@ -106,7 +146,7 @@ def _parity(
         )
     return fast, PredictorChoice(
         "onnx",
-        f"converted with skl2onnx ({fast.inputs.describe()} inputs); same labels on {rows} "
+        f"{origin} ({fast.inputs.describe()} inputs); same labels on {rows} "
         f"reference rows, max |Δ probability| {difference:.2e}",
         parity_rows=rows,
         max_probability_difference=difference,

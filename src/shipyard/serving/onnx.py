@@ -46,6 +46,13 @@ class GraphInputs:
     layout: Literal["columns", "matrix"]
     number_dtype: Any
 
+    @classmethod
+    def named(cls, layout: str, number_dtype: str) -> GraphInputs:
+        """From the names a logged graph was saved with."""
+        if layout not in ("columns", "matrix") or number_dtype not in ("float64", "float32"):
+            raise ConversionFailed(f"unknown graph inputs: {layout} of {number_dtype}")
+        return cls("columns" if layout == "columns" else "matrix", np.dtype(number_dtype))
+
     def describe(self) -> str:
         precision = "float64" if self.number_dtype == np.float64 else "float32"
         return f"{self.layout} of {precision}"
@@ -122,6 +129,7 @@ class OnnxClassifier:
         graph: bytes,
         schema: InputSchema,
         inputs: GraphInputs,
+        classes: tuple[str, ...],
         fallback: Predictor,
         *,
         native_threads: int,
@@ -138,7 +146,9 @@ class OnnxClassifier:
             )
         except Exception as error:  # onnxruntime raises its own Fail types
             raise ConversionFailed(f"onnxruntime: {_first_line(error)}") from error
+        self.graph = graph
         self.inputs = inputs
+        self._classes = classes
         self._expected = {field.name: _COLUMN_DTYPES[field.type] for field in schema.fields}
         self._numbers = [f.name for f in schema.fields if f.type is FieldType.NUMBER]
         self._optional_text = [
@@ -150,7 +160,7 @@ class OnnxClassifier:
 
     @property
     def classes(self) -> tuple[str, ...]:
-        return self._fallback.classes
+        return self._classes
 
     def takes(self, columns: Columns) -> bool:
         """Whether every column has the graph's input type (no missing values)."""

@@ -8,7 +8,8 @@ records.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -139,3 +140,31 @@ class SklearnClassifier:
 
     def predict_columns(self, columns: Columns) -> Probabilities:
         return checked(self.estimator.predict_proba(pd.DataFrame(columns, copy=False)))
+
+
+class DeferredClassifier:
+    """The original estimator, deserialised on first use only.
+
+    Behind the ONNX fast path it answers what the graph cannot take (a missing optional
+    value); a server whose requests never need it never imports scikit-learn.
+    """
+
+    def __init__(self, load: Callable[[], Any], classes: tuple[str, ...]) -> None:
+        self._load = load
+        self._classes = classes
+        self._loaded: SklearnClassifier | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return self._classes
+
+    @property
+    def is_loaded(self) -> bool:
+        return self._loaded is not None
+
+    def predict_columns(self, columns: Columns) -> Probabilities:
+        with self._lock:
+            if self._loaded is None:
+                self._loaded = SklearnClassifier(self._load())
+        return self._loaded.predict_columns(columns)

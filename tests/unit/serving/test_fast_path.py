@@ -13,8 +13,14 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from shipyard.domain.schema import FieldType, InputField, InputSchema
-from shipyard.serving.choice import PARITY_TOLERANCE, choose_predictor
+from shipyard.serving.choice import (
+    PARITY_TOLERANCE,
+    choose_predictor,
+    stored_graph_predictor,
+)
+from shipyard.serving.onnx import OnnxClassifier
 from shipyard.serving.predictor import (
+    DeferredClassifier,
     SklearnClassifier,
     frame_to_columns,
     predict_records,
@@ -143,3 +149,46 @@ def test_off_or_without_reference_rows_the_original_serves(pipeline: Pipeline) -
     _, unchecked = choose_predictor(pipeline, MIXED, {}, mode="auto", native_threads=1)
     assert unchecked.kind == "sklearn"
     assert "no reference rows" in unchecked.reason
+
+
+def test_a_stored_graph_serves_only_if_it_still_gives_the_logged_answers(
+    pipeline: Pipeline,
+) -> None:
+    reference, _ = _mixed_frame(200, seed=1)
+    columns = frame_to_columns(reference, MIXED)
+    converted, _ = choose_predictor(pipeline, MIXED, columns, mode="auto", native_threads=1)
+    assert isinstance(converted, OnnxClassifier)
+    expected = SklearnClassifier(pipeline).predict_columns(columns)
+    loads: list[int] = []
+
+    def load() -> Pipeline:
+        loads.append(1)
+        return pipeline
+
+    def stored(answers: np.ndarray) -> object:
+        fallback = DeferredClassifier(load, converted.classes)
+        return stored_graph_predictor(
+            converted.graph,
+            (converted.inputs.layout, str(converted.inputs.number_dtype)),
+            converted.classes,
+            answers,
+            MIXED,
+            columns,
+            fallback,
+            native_threads=1,
+        )
+
+    served = stored(expected)
+    assert served is not None
+    predictor, choice = served
+    assert choice.kind == "onnx"
+    assert choice.reason.startswith("converted at training")
+    assert loads == []  # the original estimator was never needed
+    # A record the graph cannot take goes to the original, loaded then.
+    record = [{"size": 40.0, "rooms": 2, "colour": "blue", "note": None}]
+    predict_records(predictor, record, MIXED)
+    assert loads == [1]
+    # Answers that no longer match what was logged: not served (the caller converts afresh).
+    shifted = expected.copy()
+    shifted[0] = shifted[0][::-1]
+    assert stored(shifted) is None
