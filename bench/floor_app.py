@@ -1,5 +1,6 @@
-"""The floor: the FastAPI file people write by hand around a model (no validation beyond a
-dict, no logging, predict on the event loop). Serves the same registered version as shipyard.
+"""The baseline: the FastAPI file people write by hand around a model (no validation beyond
+JSON objects, no logging, predict on the event loop). Serves the same registered version as
+shipyard, with scikit-learn.
 
     SHIPYARD_MLFLOW_TRACKING_URI=... uvicorn bench.floor_app:app --port 8001
 """
@@ -20,6 +21,13 @@ app = FastAPI()
 
 
 @app.post("/predict")
-async def predict(record: dict[str, Any]) -> dict[str, float]:
-    probabilities = model.predict_proba(pd.DataFrame([record]))[0]
-    return {str(label): float(p) for label, p in zip(model.classes_, probabilities, strict=True)}
+async def predict(
+    body: dict[str, Any] | list[dict[str, Any]],
+) -> dict[str, float] | list[dict[str, float]]:
+    records = body if isinstance(body, list) else [body]
+    probabilities = model.predict_proba(pd.DataFrame(records))
+    answers = [
+        {str(label): float(p) for label, p in zip(model.classes_, row, strict=True)}
+        for row in probabilities
+    ]
+    return answers if isinstance(body, list) else answers[0]

@@ -20,7 +20,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from bench.serve import free_port, load, prepare, save_results, serve
+from bench.serve import free_port, prepare, save_results, serve
+from bench.wrk import load
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -66,7 +67,8 @@ def main() -> None:
 def measure(
     database_url: str | None, concurrency: int, rounds: int, seconds: float
 ) -> dict[str, Any]:
-    _, settings, body_file, env = prepare(database_url)
+    prepared = prepare(database_url)
+    settings, body_file, env = prepared.settings, prepared.one_record, prepared.env
     on_port, off_port = free_port(), free_port()
     python = sys.executable
     servers = {
