@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from shipyard.domain.prediction import Score
 from shipyard.domain.schema import FieldType, InputSchema
@@ -73,6 +75,36 @@ def frame_to_columns(frame: pd.DataFrame, schema: InputSchema) -> dict[str, np.n
     """Columns from a frame (a file chunk), checked and typed like records."""
     conformed = conform_frame(frame, schema)
     return {name: conformed[name].to_numpy() for name in schema.names}
+
+
+_ARROW_TYPES: dict[FieldType, Any] = {
+    FieldType.INTEGER: pa.int64(),
+    FieldType.NUMBER: pa.float64(),
+    FieldType.BOOLEAN: pa.bool_(),
+    FieldType.STRING: pa.string(),
+}
+
+
+def arrow_to_columns(batch: pa.RecordBatch, schema: InputSchema) -> dict[str, np.ndarray[Any, Any]]:
+    """Columns from an Arrow record batch (a chunk of a file), checked and typed like
+    :func:`conform_frame`, without a pandas frame in between."""
+    missing = [name for name in schema.names if name not in batch.schema.names]
+    if missing:
+        raise BadColumn(f"missing columns: {', '.join(missing)}")
+    columns: dict[str, np.ndarray[Any, Any]] = {}
+    for field in schema.fields:
+        column = batch.column(field.name)
+        if column.null_count and field.required:
+            row = int(pc.index(column.is_null(), True).as_py())
+            raise BadColumn(f"column {field.name!r} is empty at row {row}; it is required")
+        try:
+            typed = column.cast(_ARROW_TYPES[field.type])
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
+            raise BadColumn(f"column {field.name!r} is not {field.type.value}: {error}") from None
+        if typed.null_count and field.type in (FieldType.NUMBER, FieldType.INTEGER):
+            typed = typed.cast(pa.float64())  # a missing optional number is NaN
+        columns[field.name] = typed.to_numpy(zero_copy_only=False)
+    return columns
 
 
 def records_to_columns(
