@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shipyard.db import idempotency
-from shipyard.domain.ids import new_id
+from shipyard.domain.ids import new_ids
 from shipyard.domain.prediction import IdempotentRequest, PredictionEntry
 from shipyard.errors import Conflict, DatabaseUnavailable, InvalidInput, Unavailable
 from shipyard.services.runtime import Runtime
@@ -145,7 +145,7 @@ async def predict(
     created_at = datetime.now(UTC)
     entries = [
         PredictionEntry(
-            id=new_id(),
+            id=prediction_id,
             created_at=created_at,
             model_name=served.name,
             model_version=served.version,
@@ -156,7 +156,9 @@ async def predict(
             request_id=request_id,
             caller_id=caller_id,
         )
-        for record, score in zip(records, scored.scores, strict=True)
+        for prediction_id, record, score in zip(
+            new_ids(len(records)), records, scored.scores, strict=True
+        )
     ]
     response = _response(request_id, entries)
     claim = None

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import time
 
-from shipyard.domain.ids import new_id
+from shipyard.domain.ids import new_id, new_ids
 
 
 def test_ids_are_uuid7_with_the_rfc_variant() -> None:
@@ -23,3 +23,21 @@ def test_ids_carry_the_current_millisecond_and_sort_by_time() -> None:
 
 def test_ids_do_not_repeat() -> None:
     assert len({new_id() for _ in range(10_000)}) == 10_000
+
+
+def test_a_batch_of_ids_is_distinct_and_every_random_bit_varies() -> None:
+    batch = new_ids(4_096)
+    assert len(set(batch)) == 4_096
+    assert {identifier.version for identifier in batch} == {7}
+    # rand_a (12 bits) and rand_b (62 bits) are drawn independently: none is a copy of another
+    rand_a = [(identifier.int >> 64) & 0xFFF for identifier in batch]
+    low_bits = [identifier.int & 0xFFF for identifier in batch]
+    assert rand_a != low_bits
+    # each of the 74 random bit positions takes both values across the batch
+    mask = (0xFFF << 64) | ((1 << 62) - 1)
+    ones = 0
+    zeros = 0
+    for identifier in batch:
+        ones |= identifier.int & mask
+        zeros |= ~identifier.int & mask
+    assert ones == zeros == mask
