@@ -114,3 +114,25 @@ def test_json_schema_names_and_types_every_field(validator: RecordValidator) -> 
     assert schema["required"] == ["Age", "MonthlyIncome", "Department"]
     assert schema["properties"]["Age"]["type"] == "integer"
     assert schema["properties"]["MonthlyIncome"]["type"] == "number"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {**GOOD, "MonthlyIncome": 5000},
+        [GOOD, {**GOOD, "Remote": True}, {**GOOD, "Age": 7}],
+        {"Department": "R&D", "Remote": False, "MonthlyIncome": 1.25, "Age": -3},
+    ],
+)
+def test_a_valid_body_parses_to_the_same_records_on_the_fast_path(
+    validator: RecordValidator, body: object
+) -> None:
+    raw = json.dumps(body).encode()
+    fast = validator._parse_fast(raw)
+    checked = validator._parse_checked(raw)
+    assert fast is not None
+    assert fast == checked
+    assert [list(r) for r in fast] == [list(r) for r in checked]  # same fields, same order
+    assert [[type(v) for v in r.values()] for r in fast] == [
+        [type(v) for v in r.values()] for r in checked
+    ]
