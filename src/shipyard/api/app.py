@@ -82,8 +82,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.add_middleware(RejectNulMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.env == "prod")
     app.add_middleware(RequestIdMiddleware)
+    predict.add_predict_routes(app)  # first: routes are matched in order; this is the hot path
     routers = (
-        predict.router,  # first: routes are matched in order, and this is the hot path
         health.router,
         metrics.router,
         auth.router,
