@@ -8,7 +8,9 @@ Measured in the same run, over the same trained model (the attrition example, lo
   pydantic and answering a constant: what the HTTP stack alone costs here;
 - **baseline**: ``bench/floor_app.py``, the FastAPI file people write by hand (scikit-learn
   on the event loop, no validation beyond JSON objects, no log);
-- **shipyard**: ``shipyard serve``, every prediction committed to SQLite before its answer.
+- **shipyard**: ``shipyard serve``, every prediction committed to SQLite before its answer;
+- **shipyard, log off**: the same app with a writer that acknowledges without writing
+  (``bench/app_without_log.py``), to show what the durable log costs. Not a product setting.
 
 Each server is driven by wrk (``bench/wrk.py``) with one-record requests at each
 concurrency, then (baseline and shipyard) with 1,000-record requests from 4 connections.
@@ -264,6 +266,12 @@ def servers() -> list[Server]:
         Server(
             "shipyard",
             [python, "-m", "shipyard", "serve", "--no-access-log", "--port", "{port}"],
+            "/readyz",
+        ),
+        # Diagnosis only: the same app with a writer that writes nothing (not a setting).
+        Server(
+            "shipyard, log off",
+            [*uvicorn, "--factory", "bench.app_without_log:create"],
             "/readyz",
         ),
     ]
