@@ -5,7 +5,7 @@ install:
 	pip install -e ".[dev]"
 
 demo:
-	pip install -e . && shipyard demo
+	pip install -e ".[onnx]" && shipyard demo
 
 # The README's test command: the whole suite, static checks included (tests/quality).
 test:
