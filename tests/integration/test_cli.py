@@ -166,3 +166,19 @@ def test_prod_refuses_to_start_with_an_unsafe_setting_and_says_which(
     assert "invalid settings" in result.output
     assert named in " ".join(result.output.split())  # rich wraps long lines
     assert "Traceback" not in result.output
+
+
+def test_bulk_scoring_says_which_row_of_a_csv_is_empty(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    features, _ = example("attrition").load()
+    source = tmp_path / "gap.csv"
+    rows = features.head(3).copy()
+    rows["Department"] = rows["Department"].astype(object)
+    rows.loc[rows.index[1], "Department"] = None
+    rows.to_csv(source, index=False)
+    result = CliRunner().invoke(
+        app, ["predict", "-m", "attrition", str(source), str(tmp_path / "o.parquet")], env=cli_env
+    )
+    assert result.exit_code == 1
+    assert "column 'Department' is empty at row 1; it is required" in result.output

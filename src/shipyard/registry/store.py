@@ -8,11 +8,12 @@ which it sets for the call and then restores).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -88,9 +89,17 @@ class LoadedArtifact:
 
     @cached_property
     def estimator(self) -> Any:
-        from shipyard.registry.skops_policy import load_trusted
+        return self.estimator_loader()()
 
-        return load_trusted(self.estimator_file, self.estimator_name)
+    def estimator_loader(self) -> Callable[[], Any]:
+        """Deserialises the estimator when called; holds the file's bytes, nothing else."""
+        return functools.partial(_load_estimator, self.estimator_file, self.estimator_name)
+
+
+def _load_estimator(data: bytes, name: str) -> Any:
+    from shipyard.registry.skops_policy import load_trusted
+
+    return load_trusted(data, name)
 
 
 @dataclass(frozen=True)

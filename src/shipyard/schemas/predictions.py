@@ -15,7 +15,10 @@ class PredictedRecordRead(BaseModel):
     version: str
     label: str
     probabilities: dict[str, float] = Field(description="class label -> probability")
-    latency_ms: float = Field(description="time spent in the model for this request")
+    latency_ms: float = Field(
+        description="time the model took for the call that scored this record (one call may "
+        "score the records of several concurrent requests)"
+    )
 
 
 class PredictResponse(BaseModel):

@@ -50,7 +50,7 @@ def _predictor_for(
     reference = _reference_columns(artifact)
     export = artifact.onnx
     if serving.onnx == "auto" and export is not None:
-        fallback = DeferredClassifier(lambda: artifact.estimator, export.classes)
+        fallback = DeferredClassifier(artifact.estimator_loader(), export.classes)
         stored = stored_graph_predictor(
             export.graph,
             (export.layout, export.number_dtype),

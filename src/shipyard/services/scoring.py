@@ -31,7 +31,13 @@ class UnreadableInput(InvalidInput):
 def _batches(path: Path, chunk_rows: int) -> Iterator[pa.RecordBatch]:
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        reader = pa_csv.open_csv(path, read_options=pa_csv.ReadOptions(block_size=CSV_BLOCK_BYTES))
+        reader = pa_csv.open_csv(
+            path,
+            read_options=pa_csv.ReadOptions(block_size=CSV_BLOCK_BYTES),
+            # An empty cell (or NA, null, ...) is a missing value in text columns too, as
+            # pandas reads it: a required field then says so instead of scoring "".
+            convert_options=pa_csv.ConvertOptions(strings_can_be_null=True),
+        )
         for block in reader:
             for start in range(0, block.num_rows, chunk_rows):
                 yield block.slice(start, chunk_rows)

@@ -88,12 +88,16 @@ def onnx_export(estimator: Any, reference_data: pd.DataFrame) -> OnnxExport | No
     predictor, _choice = choose_predictor(estimator, schema, columns, mode="auto", native_threads=1)
     if not isinstance(predictor, OnnxClassifier):
         return None
+    try:
+        expected = SklearnClassifier(estimator).predict_columns(columns)
+    except (ValueError, TypeError):  # rows the pipeline cannot score: nothing to check against
+        return None
     return OnnxExport(
         graph=predictor.graph,
         layout=predictor.inputs.layout,
         number_dtype=str(predictor.inputs.number_dtype),
         classes=predictor.classes,
-        expected=SklearnClassifier(estimator).predict_columns(columns),
+        expected=expected,
     )
 
 

@@ -118,7 +118,14 @@ class MicroBatcher:
                 continue
             self._free_slots -= 1
             self.stats.add(sum(len(waiting.records) for waiting in batch))
-            future = loop.run_in_executor(self._pool, _score_batch, batch)
+            try:
+                future = loop.run_in_executor(self._pool, _score_batch, batch)
+            except RuntimeError as error:  # the pool is shut down: the process is stopping
+                self._free_slots += 1
+                for waiting in batch:
+                    if not waiting.answer.done():
+                        waiting.answer.set_exception(error)
+                continue
             future.add_done_callback(functools.partial(self._finished, loop, batch))
 
     def _hold(self, loop: asyncio.AbstractEventLoop) -> bool:

@@ -74,14 +74,20 @@ def choose_predictor(
         except ConversionFailed as failure:
             failures.append(f"as {inputs.describe()}: {failure}")
             continue
-        if not fast.takes(reference):
+        complete = ~fast.missing(reference)
+        if not complete.any():
             return original, PredictorChoice(
-                "sklearn",
-                "the reference rows have missing values: the ONNX graph cannot be checked",
+                "sklearn", "every reference row has a missing value: the graph is unchecked"
             )
-        actual = fast.predict_columns(reference)
+        rows = fast.rows(reference, complete)
+        actual = fast.predict_columns(rows)
         if not fast.fallbacks:
-            expected = original.predict_columns(reference)
+            try:
+                expected = original.predict_columns(rows)
+            except (ValueError, TypeError) as error:
+                return original, PredictorChoice(
+                    "sklearn", f"the pipeline cannot score its reference rows: {error}"
+                )
             return _parity(original, fast, expected, actual, "converted with skl2onnx")
         failures.append(f"as {inputs.describe()}: onnxruntime refused the reference rows")
     return original, PredictorChoice("sklearn", "ONNX conversion failed " + "; ".join(failures))
@@ -115,13 +121,16 @@ def stored_graph_predictor(
         )
     except ConversionFailed:
         return None
-    rows = len(next(iter(reference.values()))) if reference else 0
-    if rows == 0 or rows != len(expected) or not fast.takes(reference):
+    count = len(next(iter(reference.values()))) if reference else 0
+    if count == 0 or count != len(expected):
         return None
-    actual = fast.predict_columns(reference)
+    complete = ~fast.missing(reference)
+    if not complete.any():
+        return None
+    actual = fast.predict_columns(fast.rows(reference, complete))
     if fast.fallbacks:
         return None
-    predictor, choice = _parity(fallback, fast, expected, actual, "converted at training")
+    predictor, choice = _parity(fallback, fast, expected[complete], actual, "converted at training")
     return (predictor, choice) if choice.kind == "onnx" else None
 
 
@@ -135,7 +144,7 @@ def _parity(
     rows = len(expected)
     difference = float(np.abs(expected - actual).max())
     mismatched = int((expected.argmax(axis=1) != actual.argmax(axis=1)).sum())
-    if mismatched or difference > PARITY_TOLERANCE:
+    if mismatched or not difference <= PARITY_TOLERANCE:  # NaN fails too
         return original, PredictorChoice(
             "sklearn",
             f"the ONNX graph answers differently on the reference data: {mismatched} of "

@@ -162,13 +162,36 @@ class OnnxClassifier:
     def classes(self) -> tuple[str, ...]:
         return self._classes
 
-    def takes(self, columns: Columns) -> bool:
-        """Whether every column has the graph's input type (no missing values)."""
-        if any(columns[name].dtype != dtype for name, dtype in self._expected.items()):
-            return False
-        return not any(
-            any(value is None for value in columns[name]) for name in self._optional_text
-        )
+    def missing(self, columns: Columns) -> np.ndarray[Any, np.dtype[np.bool_]]:
+        """Rows with a missing value (an optional field left out, or NaN): the graph never
+        saw those in its parity check, so the original estimator answers them."""
+        rows = len(next(iter(columns.values())))
+        mask = np.zeros(rows, dtype=bool)
+        for name, expected in self._expected.items():
+            column = columns[name]
+            if column.dtype.kind == "f":
+                mask |= np.isnan(column)
+            elif column.dtype.kind == "O" and (expected.kind != "O" or name in self._optional_text):
+                mask |= np.fromiter((value is None for value in column), bool, rows)
+        return mask
+
+    def rows(self, columns: Columns, rows: np.ndarray[Any, Any]) -> dict[str, Any]:
+        """``columns`` restricted to ``rows``, each back in its training dtype where the
+        selected rows allow it: the columns these rows would have had in a batch of their
+        own (a missing value elsewhere in the batch turns an integer column into floats)."""
+        selected: dict[str, Any] = {}
+        for name, expected in self._expected.items():
+            column = columns[name][rows]
+            if column.dtype != expected and not self._has_missing(column):
+                column = column.astype(expected)
+            selected[name] = column
+        return selected
+
+    @staticmethod
+    def _has_missing(column: np.ndarray[Any, Any]) -> bool:
+        if column.dtype.kind == "f":
+            return bool(np.isnan(column).any())
+        return any(value is None for value in column)
 
     def _feed(self, columns: Columns) -> dict[str, np.ndarray[Any, Any]]:
         number_dtype = self.inputs.number_dtype
@@ -182,14 +205,23 @@ class OnnxClassifier:
         return feed
 
     def predict_columns(self, columns: Columns) -> Probabilities:
-        if not self.takes(columns):
+        missing = self.missing(columns)
+        if not missing.any():
+            return self._run(columns)
+        if missing.all():
             return self._fallback.predict_columns(columns)
+        probabilities = np.empty((len(missing), len(self._classes)), dtype=np.float64)
+        complete = ~missing
+        probabilities[complete] = self._run(self.rows(columns, complete))
+        probabilities[missing] = self._fallback.predict_columns(self.rows(columns, missing))
+        return probabilities
+
+    def _run(self, columns: Columns) -> Probabilities:
         try:
             (probabilities,) = self._session.run([PROBABILITIES_OUTPUT], self._feed(columns))
         except Exception:  # onnxruntime's Fail/InvalidArgument: the original model decides
             self.fallbacks += 1
             return self._fallback.predict_columns(columns)
         # The graph may compute in float32; in float64 each row sums to 1 again.
-        rows = checked(probabilities)
-        normalised: Probabilities = rows / rows.sum(axis=1, keepdims=True)
-        return normalised
+        rows = np.asarray(probabilities, dtype=np.float64)
+        return checked(rows / rows.sum(axis=1, keepdims=True))

@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from shipyard.domain.prediction import Score
 from shipyard.domain.schema import FieldType, InputSchema
-from shipyard.errors import InvalidInput
+from shipyard.errors import InvalidInput, Unavailable
 
 Probabilities = np.ndarray[Any, np.dtype[np.float64]]
 Columns = Mapping[str, np.ndarray[Any, Any]]
@@ -94,9 +94,11 @@ def arrow_to_columns(batch: pa.RecordBatch, schema: InputSchema) -> dict[str, np
     columns: dict[str, np.ndarray[Any, Any]] = {}
     for field in schema.fields:
         column = batch.column(field.name)
-        if column.null_count and field.required:
-            row = int(pc.index(column.is_null(), True).as_py())
-            raise BadColumn(f"column {field.name!r} is empty at row {row}; it is required")
+        if field.required:
+            missing_rows = pc.is_null(column, nan_is_null=True)  # NaN is missing, as in pandas
+            if pc.any(missing_rows).as_py():
+                row = int(pc.index(missing_rows, True).as_py())
+                raise BadColumn(f"column {field.name!r} is empty at row {row}; it is required")
         try:
             typed = column.cast(_ARROW_TYPES[field.type])
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
@@ -174,6 +176,14 @@ class SklearnClassifier:
         return checked(self.estimator.predict_proba(pd.DataFrame(columns, copy=False)))
 
 
+class OriginalUnavailable(Unavailable):
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            "these records need the original scikit-learn model, which could not be loaded: "
+            f"{reason}"
+        )
+
+
 class DeferredClassifier:
     """The original estimator, deserialised on first use only.
 
@@ -185,6 +195,7 @@ class DeferredClassifier:
         self._load = load
         self._classes = classes
         self._loaded: SklearnClassifier | None = None
+        self._failure: OriginalUnavailable | None = None
         self._lock = threading.Lock()
 
     @property
@@ -198,5 +209,11 @@ class DeferredClassifier:
     def predict_columns(self, columns: Columns) -> Probabilities:
         with self._lock:
             if self._loaded is None:
-                self._loaded = SklearnClassifier(self._load())
+                if self._failure is not None:
+                    raise self._failure
+                try:
+                    self._loaded = SklearnClassifier(self._load())
+                except Exception as error:  # the server's fault, never the caller's: a 503
+                    self._failure = OriginalUnavailable(str(error))
+                    raise self._failure from error
         return self._loaded.predict_columns(columns)

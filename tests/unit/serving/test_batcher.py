@@ -162,3 +162,14 @@ async def test_batching_off_scores_each_request_on_its_own(
     batcher = MicroBatcher(pool, slots=2, max_rows=64, enabled=False)
     await asyncio.gather(*(batcher.score(served, records) for records in _requests(8)))
     assert batcher.stats.calls == 8
+
+
+async def test_requests_fail_at_once_when_the_prediction_threads_are_gone(
+    served: ServedModel,
+) -> None:
+    pool = ThreadPoolExecutor(1)
+    pool.shutdown()
+    batcher = MicroBatcher(pool, slots=1, max_rows=64)
+    for _ in range(2):  # the slot came back: the second request is dispatched (and fails) too
+        with pytest.raises(RuntimeError):
+            await asyncio.wait_for(batcher.score(served, _requests(1)[0]), timeout=5)

@@ -192,3 +192,36 @@ def test_a_stored_graph_serves_only_if_it_still_gives_the_logged_answers(
     shifted = expected.copy()
     shifted[0] = shifted[0][::-1]
     assert stored(shifted) is None
+
+
+def test_rows_with_missing_values_do_not_change_their_neighbours_answers(
+    pipeline: Pipeline,
+) -> None:
+    """In a shared call, a record with a missing optional value goes to the original model
+    and the others stay on the graph: each answer is what the record gets on its own."""
+    reference, _ = _mixed_frame(100, seed=1)
+    predictor, choice = choose_predictor(
+        pipeline, MIXED, frame_to_columns(reference, MIXED), mode="auto", native_threads=1
+    )
+    assert choice.kind == "onnx"
+    complete = {"size": 40.0, "rooms": 2, "colour": "blue", "note": "a"}
+    partial = {"size": 61.5, "rooms": 4, "colour": "red", "note": None}
+    together = predict_records(predictor, [complete, partial, complete], MIXED)
+    alone = [predict_records(predictor, [record], MIXED)[0] for record in (complete, partial)]
+    assert together == [alone[0], alone[1], alone[0]]
+
+
+def test_an_original_model_that_cannot_load_is_a_server_fault_reported_once() -> None:
+    from shipyard.errors import Unavailable
+
+    calls: list[int] = []
+
+    def broken() -> object:
+        calls.append(1)
+        raise ValueError("untrusted types in model.skops")
+
+    deferred = DeferredClassifier(broken, ("no", "yes"))
+    for _ in range(2):
+        with pytest.raises(Unavailable, match="could not be loaded: untrusted types"):
+            deferred.predict_columns({"a": np.array([1.0])})
+    assert calls == [1]

@@ -106,3 +106,21 @@ def test_records_become_a_frame_with_training_dtypes() -> None:
     assert [str(frame[c].dtype) for c in ("n", "x", "maybe")] == ["int64", "float64", "float64"]
     assert pd.api.types.is_string_dtype(frame["s"])
     assert frame["maybe"].isna().tolist() == [True, False]
+
+
+def test_arrow_batches_refuse_missing_required_values_nan_included() -> None:
+    import pyarrow as pa
+
+    from shipyard.serving.predictor import arrow_to_columns
+
+    with pytest.raises(InvalidInput, match="'size' is empty at row 1"):
+        arrow_to_columns(
+            pa.record_batch({"size": [1.0, float("nan")], "colour": ["a", "b"]}), SCHEMA
+        )
+    with pytest.raises(InvalidInput, match="'colour' is empty at row 0"):
+        arrow_to_columns(
+            pa.record_batch({"size": [1.0], "colour": pa.array([None], pa.string())}), SCHEMA
+        )
+    columns = arrow_to_columns(pa.record_batch({"colour": ["a"], "size": [3]}), SCHEMA)
+    assert columns["size"].dtype == np.float64
+    assert columns["colour"].tolist() == ["a"]

@@ -68,7 +68,7 @@ def _require_json(request: Request) -> None:
 
 def _idempotency_key(request: Request) -> str | None:
     key = request.headers.get(IDEMPOTENCY_HEADER)
-    if key is None or _IDEMPOTENCY_KEY.match(key):
+    if key is None or _IDEMPOTENCY_KEY.fullmatch(key):
         return key
     raise RequestValidationError(
         [
