@@ -73,14 +73,6 @@ def _record_model(model_name: str, schema: InputSchema) -> type[BaseModel]:
     for field in schema.fields:
         python_type = _PYTHON_TYPES[field.type]
         options = _field_options(field)
-        if field.type is FieldType.NUMBER:
-            options["allow_inf_nan"] = False
-        elif field.type is FieldType.INTEGER:
-            # The model sees int64: a larger integer would wrap around, silently.
-            options.update(ge=INT64_MIN, le=INT64_MAX)
-        elif field.type is FieldType.STRING:
-            # NUL cannot be stored in PostgreSQL text or JSONB; refuse it up front.
-            options["pattern"] = r"^[^\x00]*$"
         if field.required:
             fields[field.name] = (python_type, Field(**options))
         else:

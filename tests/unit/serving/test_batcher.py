@@ -7,42 +7,18 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import pandas as pd
 import pytest
-from sklearn.compose import ColumnTransformer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder
 
-from shipyard.domain.schema import FieldType, InputField, InputSchema
 from shipyard.serving.batcher import MicroBatcher, score_alone
 from shipyard.serving.choice import PredictorChoice
 from shipyard.serving.models import ServedModel
 from shipyard.serving.predictor import SklearnClassifier
 from shipyard.serving.records import RecordValidator
-
-SCHEMA = InputSchema((InputField("size", FieldType.NUMBER), InputField("colour", FieldType.STRING)))
+from tests.unit.serving.sizes import SCHEMA, sizes_pipeline
 
 
 def _served(version: str, flip: bool = False) -> ServedModel:
-    frame = pd.DataFrame(
-        {"size": [1.0, 2.0, 8.0, 9.0] * 5, "colour": ["red", "red", "blue", "blue"] * 5}
-    )
-    target = ["small", "small", "big", "big"] * 5
-    if flip:
-        target = target[::-1]
-    pipeline = Pipeline(
-        [
-            (
-                "prep",
-                ColumnTransformer(
-                    [("c", OneHotEncoder(handle_unknown="ignore"), ["colour"])],
-                    remainder="passthrough",
-                ),
-            ),
-            ("clf", LogisticRegression()),
-        ]
-    ).fit(frame, target)
+    pipeline = sizes_pipeline(flip=flip)
     return ServedModel(
         name="sizes",
         version=version,

@@ -5,10 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.compose import ColumnTransformer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder
 
 from shipyard.domain.schema import FieldType, InputField, InputSchema
 from shipyard.errors import InvalidInput
@@ -19,29 +15,12 @@ from shipyard.serving.predictor import (
     predict_records,
     records_to_frame,
 )
-
-SCHEMA = InputSchema((InputField("size", FieldType.NUMBER), InputField("colour", FieldType.STRING)))
+from tests.unit.serving.sizes import SCHEMA, sizes_pipeline
 
 
 @pytest.fixture(scope="module")
 def classifier() -> SklearnClassifier:
-    frame = pd.DataFrame(
-        {"size": [1.0, 2.0, 8.0, 9.0] * 5, "colour": ["red", "red", "blue", "blue"] * 5}
-    )
-    target = ["small", "small", "big", "big"] * 5
-    pipeline = Pipeline(
-        [
-            (
-                "prep",
-                ColumnTransformer(
-                    [("c", OneHotEncoder(handle_unknown="ignore"), ["colour"])],
-                    remainder="passthrough",
-                ),
-            ),
-            ("clf", LogisticRegression()),
-        ]
-    ).fit(frame, target)
-    return SklearnClassifier(pipeline)
+    return SklearnClassifier(sizes_pipeline())
 
 
 def test_scores_name_the_most_probable_class(classifier: SklearnClassifier) -> None:
