@@ -225,3 +225,22 @@ def test_an_original_model_that_cannot_load_is_a_server_fault_reported_once() ->
         with pytest.raises(Unavailable, match="could not be loaded: untrusted types"):
             deferred.predict_columns({"a": np.array([1.0])})
     assert calls == [1]
+
+
+def test_without_the_onnx_extra_the_pipeline_serves_and_says_how_to_get_it(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+
+    def without_onnx(name: str, *args: object) -> object:
+        return None if name in {"skl2onnx", "onnxruntime"} else real_find_spec(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", without_onnx)
+    reference, _ = _mixed_frame(50, seed=1)
+    predictor, choice = choose_predictor(
+        pipeline, MIXED, frame_to_columns(reference, MIXED), mode="auto", native_threads=1
+    )
+    assert isinstance(predictor, SklearnClassifier)
+    assert choice.reason == "the onnx extra is not installed: pip install 'shipyard[onnx]'"
