@@ -41,9 +41,9 @@ if TYPE_CHECKING:
 PROFILE_ARTIFACT = "reference_profile.json"
 REFERENCE_DATA_ARTIFACT = "reference_data.parquet"
 REFERENCE_DATA_MAX_ROWS = 10_000
-ONNX_GRAPH_ARTIFACT = "onnx/model.onnx"
-ONNX_EXPECTED_ARTIFACT = "onnx/expected_probabilities.npy"
-ONNX_INPUTS_ARTIFACT = "onnx/inputs.json"
+ONNX_FOLDER = "onnx"
+ONNX_FILES = ("model.onnx", "expected_probabilities.npy", "inputs.json")
+"""The graph, the original's probabilities on the reference rows, and how records go in."""
 _MLFLOW_TYPES = {
     "string": FieldType.STRING,
     "long": FieldType.INTEGER,
@@ -317,12 +317,11 @@ class ModelRegistry:
 
     def onnx_export(self, version: ModelVersion) -> OnnxExport | None:
         """The ONNX graph logged with the version's training run, if it was converted."""
-        with (
-            self._run_artifact(version, ONNX_GRAPH_ARTIFACT) as graph,
-            self._run_artifact(version, ONNX_EXPECTED_ARTIFACT) as expected,
-            self._run_artifact(version, ONNX_INPUTS_ARTIFACT) as inputs,
-        ):
-            if graph is None or expected is None or inputs is None:
+        with self._run_artifact(version, ONNX_FOLDER) as folder:  # one download, three files
+            if folder is None:
+                return None
+            graph, expected, inputs = (folder / name for name in ONNX_FILES)
+            if not (graph.exists() and expected.exists() and inputs.exists()):
                 return None
             described = json.loads(inputs.read_text())
             return OnnxExport(
@@ -392,11 +391,12 @@ class ModelRegistry:
 
 
 def _log_onnx(mlflow: Any, export: OnnxExport, scratch: Path) -> None:
-    folder = scratch / "onnx"
+    folder = scratch / ONNX_FOLDER
     folder.mkdir()
-    (folder / Path(ONNX_GRAPH_ARTIFACT).name).write_bytes(export.graph)
-    np.save(folder / Path(ONNX_EXPECTED_ARTIFACT).name, export.expected, allow_pickle=False)
-    (folder / Path(ONNX_INPUTS_ARTIFACT).name).write_text(
+    graph, expected, inputs = (folder / name for name in ONNX_FILES)
+    graph.write_bytes(export.graph)
+    np.save(expected, export.expected, allow_pickle=False)
+    inputs.write_text(
         json.dumps(
             {
                 "layout": export.layout,
@@ -405,7 +405,7 @@ def _log_onnx(mlflow: Any, export: OnnxExport, scratch: Path) -> None:
             }
         )
     )
-    mlflow.log_artifacts(str(folder), artifact_path="onnx")
+    mlflow.log_artifacts(str(folder), artifact_path=ONNX_FOLDER)
 
 
 _URI_VARIABLES = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")

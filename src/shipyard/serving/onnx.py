@@ -120,6 +120,16 @@ def convert(estimator: Any, schema: InputSchema, inputs: GraphInputs) -> bytes:
     return serialised
 
 
+def _missing_values(column: np.ndarray[Any, Any]) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """NaN in a float column, None in an object one; nothing can be missing in the others."""
+    if column.dtype.kind == "f":
+        nan: np.ndarray[Any, np.dtype[np.bool_]] = np.isnan(column)
+        return nan
+    if column.dtype.kind == "O":
+        return np.fromiter((value is None for value in column), bool, len(column))
+    return np.zeros(len(column), dtype=bool)
+
+
 class OnnxClassifier:
     """Runs a converted model. Columns it cannot take as typed (a missing optional value),
     or a call the runtime refuses, go to ``fallback``: the original estimator."""
@@ -151,8 +161,9 @@ class OnnxClassifier:
         self._classes = classes
         self._expected = {field.name: _COLUMN_DTYPES[field.type] for field in schema.fields}
         self._numbers = [f.name for f in schema.fields if f.type is FieldType.NUMBER]
-        self._optional_text = [
-            f.name for f in schema.fields if f.type is FieldType.STRING and not f.required
+        # Validated records never leave a required text empty: no need to scan those.
+        self._may_be_missing = [
+            f.name for f in schema.fields if not (f.required and f.type is FieldType.STRING)
         ]
         self._fallback = fallback
         self.fallbacks = 0
@@ -165,14 +176,9 @@ class OnnxClassifier:
     def missing(self, columns: Columns) -> np.ndarray[Any, np.dtype[np.bool_]]:
         """Rows with a missing value (an optional field left out, or NaN): the graph never
         saw those in its parity check, so the original estimator answers them."""
-        rows = len(next(iter(columns.values())))
-        mask = np.zeros(rows, dtype=bool)
-        for name, expected in self._expected.items():
-            column = columns[name]
-            if column.dtype.kind == "f":
-                mask |= np.isnan(column)
-            elif column.dtype.kind == "O" and (expected.kind != "O" or name in self._optional_text):
-                mask |= np.fromiter((value is None for value in column), bool, rows)
+        mask = np.zeros(len(next(iter(columns.values()))), dtype=bool)
+        for name in self._may_be_missing:
+            mask |= _missing_values(columns[name])
         return mask
 
     def rows(self, columns: Columns, rows: np.ndarray[Any, Any]) -> dict[str, Any]:
@@ -182,16 +188,10 @@ class OnnxClassifier:
         selected: dict[str, Any] = {}
         for name, expected in self._expected.items():
             column = columns[name][rows]
-            if column.dtype != expected and not self._has_missing(column):
+            if column.dtype != expected and not _missing_values(column).any():
                 column = column.astype(expected)
             selected[name] = column
         return selected
-
-    @staticmethod
-    def _has_missing(column: np.ndarray[Any, Any]) -> bool:
-        if column.dtype.kind == "f":
-            return bool(np.isnan(column).any())
-        return any(value is None for value in column)
 
     def _feed(self, columns: Columns) -> dict[str, np.ndarray[Any, Any]]:
         number_dtype = self.inputs.number_dtype

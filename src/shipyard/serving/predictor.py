@@ -130,10 +130,6 @@ def records_to_columns(
     return columns
 
 
-def records_to_frame(records: Sequence[Mapping[str, Any]], schema: InputSchema) -> pd.DataFrame:
-    return pd.DataFrame(records_to_columns(records, schema), copy=False)
-
-
 def scores_from_probabilities(
     probabilities: Probabilities, classes: tuple[str, ...]
 ) -> list[Score]:
@@ -201,10 +197,6 @@ class DeferredClassifier:
     @property
     def classes(self) -> tuple[str, ...]:
         return self._classes
-
-    @property
-    def is_loaded(self) -> bool:
-        return self._loaded is not None
 
     def predict_columns(self, columns: Columns) -> Probabilities:
         with self._lock:
