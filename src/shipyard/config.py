@@ -37,7 +37,6 @@ MIN_JWT_SECRET = 32
 KNOWN_SECRETS = frozenset(
     {
         "09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7",  # FastAPI docs
-        "changethis",
         "change-me-in-production-please-with-a-long-secret",
         "secret" * 6,
     }
@@ -378,7 +377,9 @@ def _problems(error: ValidationError) -> list[str]:
         message = str(problem["msg"]).removeprefix("Value error, ")
         where = [str(part) for part in problem["loc"]]
         if where:
-            variable = "SHIPYARD_" + "__".join(part.upper() for part in where)
+            variable = "__".join(part.upper() for part in where)
+            if not variable.startswith("SHIPYARD_"):  # an alias (SHIPYARD_ENV) is already whole
+                variable = "SHIPYARD_" + variable
             message = f"{variable}: {message}"
         lines.append(message)
     return lines

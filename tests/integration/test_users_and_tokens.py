@@ -100,6 +100,12 @@ def test_failed_logins_are_limited_per_user_and_per_address(client: TestClient) 
     # The same address is blocked for other names too.
     other = client.post("/v1/auth/token", data={"username": "root", "password": PASSWORD})
     assert other.status_code == 429
+    # From another address: the guessed name is still blocked, other names are not.
+    elsewhere = TestClient(client.app, client=("203.0.113.7", 40000))
+    same_name = elsewhere.post("/v1/auth/token", data={"username": "ana", "password": PASSWORD})
+    assert same_name.status_code == 429
+    other_name = elsewhere.post("/v1/auth/token", data={"username": "root", "password": PASSWORD})
+    assert other_name.status_code == 200
 
 
 def test_a_disabled_user_is_refused_within_the_cache_time(
@@ -235,7 +241,7 @@ def test_guesses_sent_all_at_once_are_counted_as_they_arrive(client: TestClient)
 
 
 def test_a_successful_login_starts_the_count_afresh(client: TestClient) -> None:
-    for _ in range(3):
+    for _ in range(4):  # with the login, 5 attempts: a 6th would be refused without a reset
         client.post("/v1/auth/token", data={"username": "root", "password": "wrong" * 3})
     login(client, "root")
     assert (

@@ -15,7 +15,13 @@ STRONG_SECRET = "unit-test-secret-" + "0123456789abcdef" * 2
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("SHIPYARD_ENV", "DATABASE_URL", "SHIPYARD_DATABASE_URL", "MLFLOW_TRACKING_URI"):
+    for name in (
+        "SHIPYARD_ENV",
+        "SHIPYARD_PROFILE",
+        "DATABASE_URL",
+        "SHIPYARD_DATABASE_URL",
+        "MLFLOW_TRACKING_URI",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
 
@@ -130,3 +136,17 @@ def test_retention_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("SHIPYARD_RETENTION__MAX_AGE", "ninety days")
     with pytest.raises(ValueError, match="not a duration"):
         Settings()
+
+
+def test_an_invalid_setting_names_the_variable_to_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    from shipyard.config import load_settings
+    from shipyard.errors import InvalidSettings
+
+    monkeypatch.setenv("SHIPYARD_ENV", "staging")  # an alias: named as it is
+    monkeypatch.setenv("SHIPYARD_SERVING__MAX_ROWS_PER_REQUEST", "0")  # a nested setting
+    with pytest.raises(InvalidSettings) as caught:
+        load_settings()
+    text = str(caught.value)
+    assert "SHIPYARD_ENV: Input should be 'dev' or 'prod'" in text
+    assert "SHIPYARD_SERVING__MAX_ROWS_PER_REQUEST: Input should be greater than 0" in text
+    assert "SHIPYARD_SHIPYARD" not in text

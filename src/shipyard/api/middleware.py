@@ -112,10 +112,9 @@ class RejectNulMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        query = scope.get("query_string", b"") if scope["type"] == "http" else b""
         if scope["type"] == "http" and (
-            "\x00" in str(scope.get("path", ""))
-            or b"%00" in bytes(scope.get("query_string", b"")).lower()
-            or b"\x00" in bytes(scope.get("query_string", b""))
+            "\x00" in str(scope.get("path", "")) or b"%00" in query or b"\x00" in query
         ):
             await _send_error(send, 422, NulInRequest())
             return

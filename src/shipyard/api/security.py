@@ -17,9 +17,8 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from shipyard.api.deps import runtime_of
-from shipyard.domain.auth import Principal, Scope
+from shipyard.domain.auth import API_KEY_PREFIX, Principal, Scope
 from shipyard.errors import MissingScope, Unauthenticated
-from shipyard.services.keys import API_KEY_PREFIX
 
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="APIKey")
 _bearer = HTTPBearer(auto_error=False, scheme_name="Bearer")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import ParamSpec, TypeVar
 
 import typer
@@ -51,3 +52,19 @@ def reporting_errors(command: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(1) from None
 
     return wrapper
+
+
+V = TypeVar("V")
+
+
+def parsed_option(parse: Callable[[str], V], value: str, hint: str) -> V:
+    """``parse(value)``, a ValueError shown as a bad ``hint`` option (usage error, exit 2)."""
+    try:
+        return parse(value)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint=hint) from None
+
+
+def shown_time(moment: datetime | None) -> str:
+    """A time as the listings show it; empty when there is none."""
+    return f"{moment:%Y-%m-%d %H:%M}" if moment else ""

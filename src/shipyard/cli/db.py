@@ -6,7 +6,12 @@ from typing import Annotated
 
 import typer
 
-from shipyard.cli.context import console, log_database, reporting_errors
+from shipyard.cli.context import (
+    console,
+    log_database,
+    parsed_option,
+    reporting_errors,
+)
 from shipyard.config import parse_duration
 from shipyard.db import upgrade_database
 from shipyard.db.migrate import current_revision, head_revision
@@ -42,10 +47,7 @@ def prune(
     ],
 ) -> None:
     """Delete predictions (with their feedback) older than the given age."""
-    try:
-        age = parse_duration(older_than)
-    except ValueError as error:
-        raise typer.BadParameter(str(error), param_hint="--older-than") from None
+    age = parsed_option(parse_duration, older_than, "--older-than")
     with log_database() as database:
         removed = retention.prune(database, age)
     console.print(f"[green]✓[/] removed {removed} predictions older than {older_than}")

@@ -7,8 +7,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from shipyard.cli.context import console, log_database, reporting_errors
-from shipyard.domain.auth import parse_scopes
+from shipyard.cli.context import (
+    console,
+    log_database,
+    parsed_option,
+    reporting_errors,
+    shown_time,
+)
+from shipyard.domain.auth import format_scopes, parse_scopes
 from shipyard.services import keys as api_keys
 
 app = typer.Typer(help="Manage API keys (only their hashes are stored).", no_args_is_help=True)
@@ -30,10 +36,7 @@ def create(
     ] = None,
 ) -> None:
     """Mint a key and print it once: it cannot be shown again."""
-    try:
-        chosen = parse_scopes(scopes)
-    except ValueError as error:
-        raise typer.BadParameter(str(error), param_hint="--scopes") from None
+    chosen = parsed_option(parse_scopes, scopes, "--scopes")
     with log_database() as database:
         try:
             minted = api_keys.create_key(database, name, chosen, owner)
@@ -41,7 +44,7 @@ def create(
             raise typer.BadParameter(str(error), param_hint="--name") from None
     key = minted.key
     console.print(
-        f"[green]✓[/] key {key.name!r} for {key.owner!r}, scopes {', '.join(sorted(key.scopes))}"
+        f"[green]✓[/] key {key.name!r} for {key.owner!r}, scopes {format_scopes(key.scopes, ', ')}"
     )
     console.print("Store it now; shipyard keeps only its hash:\n")
     console.print(minted.plaintext, soft_wrap=True)
@@ -60,10 +63,10 @@ def list_(
         table.add_row(
             key.name,
             key.owner,
-            ",".join(sorted(key.scopes)),
-            f"sy_{key.prefix}_…",
-            f"{key.created_at:%Y-%m-%d %H:%M}",
-            f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "",
+            format_scopes(key.scopes),
+            f"{key.shown_prefix}…",
+            shown_time(key.created_at),
+            shown_time(key.revoked_at),
         )
     console.print(table)
 
@@ -74,4 +77,4 @@ def revoke(name: Annotated[str, typer.Argument(help="Name of the key to revoke."
     """Revoke a key. Every server process refuses it within `auth.key_cache_seconds` (1 s)."""
     with log_database() as database:
         key = api_keys.revoke_key(database, name)
-    console.print(f"[green]✓[/] key {key.name!r} (sy_{key.prefix}_…) revoked")
+    console.print(f"[green]✓[/] key {key.name!r} ({key.shown_prefix}…) revoked")

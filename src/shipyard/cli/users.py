@@ -7,8 +7,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from shipyard.cli.context import console, log_database, reporting_errors
-from shipyard.domain.auth import parse_scopes
+from shipyard.cli.context import (
+    console,
+    log_database,
+    parsed_option,
+    reporting_errors,
+    shown_time,
+)
+from shipyard.domain.auth import format_scopes, parse_scopes
 from shipyard.services import users as accounts
 
 app = typer.Typer(
@@ -36,16 +42,13 @@ def create(  # nosec B107
     ] = "",
 ) -> None:
     """Create a user."""
-    try:
-        chosen = parse_scopes(scopes)
-    except ValueError as error:
-        raise typer.BadParameter(str(error), param_hint="--scopes") from None
+    chosen = parsed_option(parse_scopes, scopes, "--scopes")
     with log_database() as database:
         try:
             user = accounts.create_user(database, name, password, chosen)
         except ValueError as error:
             raise typer.BadParameter(str(error)) from None
-    console.print(f"[green]✓[/] user {user.name!r}, scopes {', '.join(sorted(user.scopes))}")
+    console.print(f"[green]✓[/] user {user.name!r}, scopes {format_scopes(user.scopes, ', ')}")
 
 
 @app.command("list")
@@ -58,9 +61,9 @@ def list_() -> None:
     for user in found:
         table.add_row(
             user.name,
-            ",".join(sorted(user.scopes)),
-            f"{user.created_at:%Y-%m-%d %H:%M}",
-            f"{user.disabled_at:%Y-%m-%d %H:%M}" if user.disabled_at else "",
+            format_scopes(user.scopes),
+            shown_time(user.created_at),
+            shown_time(user.disabled_at),
         )
     console.print(table)
 

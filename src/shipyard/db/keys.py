@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shipyard.db.tables import ApiKeyRow
-from shipyard.domain.auth import ApiKey, parse_scopes
+from shipyard.domain.auth import ApiKey, format_scopes, parse_scopes
 from shipyard.errors import ApiKeyNameTaken, ApiKeyNotFound
 
 
@@ -33,7 +33,7 @@ def insert_key(session: Session, key: ApiKey, secret_sha256: str) -> None:
             owner=key.owner,
             prefix=key.prefix,
             secret_sha256=secret_sha256,
-            scopes=",".join(sorted(key.scopes)),
+            scopes=format_scopes(key.scopes),
             created_at=key.created_at,
             revoked_at=None,
         )

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shipyard.db.tables import UserRow
-from shipyard.domain.auth import User, parse_scopes
+from shipyard.domain.auth import User, format_scopes, parse_scopes
 from shipyard.errors import UserNameTaken, UserNotFound
 
 
@@ -29,7 +29,7 @@ def insert_user(session: Session, user: User, password_hash: str) -> None:
             id=user.id,
             name=user.name,
             password_hash=password_hash,
-            scopes=",".join(sorted(user.scopes)),
+            scopes=format_scopes(user.scopes),
             created_at=user.created_at,
             disabled_at=None,
         )

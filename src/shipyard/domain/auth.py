@@ -33,6 +33,15 @@ def parse_scopes(text: str) -> frozenset[Scope]:
     return frozenset(Scope(name) for name in names)
 
 
+API_KEY_PREFIX = "sy_"
+"""Every API key starts so (``sy_<8 hex>_<secret>``): secret scanners and people can spot one."""
+
+
+def format_scopes(scopes: frozenset[Scope], separator: str = ",") -> str:
+    """The inverse of :func:`parse_scopes`, in a stable order."""
+    return separator.join(sorted(scope.value for scope in scopes))
+
+
 def granted_by(scopes: frozenset[Scope]) -> frozenset[Scope]:
     """Every scope that ``scopes`` allow: admin allows all."""
     return frozenset(Scope) if Scope.ADMIN in scopes else scopes
@@ -51,7 +60,7 @@ class Principal:
     """The credential itself (a key's id): what rate limits count."""
 
     def allows(self, scope: Scope) -> bool:
-        return Scope.ADMIN in self.scopes or scope in self.scopes
+        return scope in granted_by(self.scopes)
 
     @property
     def is_admin(self) -> bool:
@@ -73,6 +82,11 @@ class ApiKey:
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    @property
+    def shown_prefix(self) -> str:
+        """What may be shown of the key: ``sy_<prefix>_``, never the secret after it."""
+        return f"{API_KEY_PREFIX}{self.prefix}_"
 
 
 @dataclass(frozen=True, slots=True)

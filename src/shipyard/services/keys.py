@@ -16,12 +16,11 @@ from datetime import UTC, datetime
 
 from shipyard.db import Database
 from shipyard.db import keys as stored_keys
-from shipyard.domain.auth import ApiKey, Principal, Scope
+from shipyard.domain.auth import API_KEY_PREFIX, ApiKey, Principal, Scope
 from shipyard.domain.ids import new_id
 from shipyard.services.cache import TimedCache
 
-API_KEY_PREFIX = "sy_"
-_KEY_FORMAT = re.compile(r"^sy_([0-9a-f]{8})_([A-Za-z0-9_-]{43})$")
+_KEY_FORMAT = re.compile(rf"^{re.escape(API_KEY_PREFIX)}([0-9a-f]{{8}})_([A-Za-z0-9_-]{{43}})$")
 _NAME_FORMAT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
@@ -58,7 +57,7 @@ def create_key(
     )
     with database.session_scope() as session:
         stored_keys.insert_key(session, key, _sha256(secret))
-    return MintedKey(key, f"sy_{prefix}_{secret}")
+    return MintedKey(key, f"{key.shown_prefix}{secret}")
 
 
 def list_keys(database: Database, *, include_revoked: bool = False) -> list[ApiKey]:

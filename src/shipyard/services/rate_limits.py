@@ -56,7 +56,7 @@ class RateLimiter:
         """Count one request of ``identity``; raise :class:`RateLimited` past the limit."""
         if await self._counted(identity):
             return
-        raise RateLimited(self._rate or "", await self._retry_after(identity))
+        raise RateLimited(str(self._rate), await self._retry_after(identity))
 
     async def forget(self, identity: str) -> None:
         """Start ``identity``'s count afresh (a login that succeeded)."""

@@ -8,6 +8,7 @@ checks, through a 1 s cache, that the user still exists and is not disabled.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import secrets
@@ -22,9 +23,9 @@ from pwdlib import PasswordHash
 from shipyard.config import Settings
 from shipyard.db import Database
 from shipyard.db import users as stored_users
-from shipyard.domain.auth import Principal, Scope, User, granted_by
+from shipyard.domain.auth import Principal, Scope, User, format_scopes, granted_by, parse_scopes
 from shipyard.domain.ids import new_id
-from shipyard.errors import Unauthenticated
+from shipyard.errors import InvalidInput, Unauthenticated
 from shipyard.services.cache import TimedCache
 
 ALGORITHM = "HS256"
@@ -32,8 +33,21 @@ USER_CALLER_PREFIX = "user:"
 MIN_PASSWORD = 12
 _NAME_FORMAT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 _hasher = PasswordHash.recommended()
-# Verified against when the user does not exist, so that the answer takes as long either way.
-_ABSENT_USER_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _absent_user_hash() -> str:
+    """Verified against when the user does not exist, so that the answer takes as long either
+    way. Made on first need: an Argon2 hash costs every command and worker at import."""
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
+class NoScopeGranted(InvalidInput):
+    def __init__(self, user: User, asked: frozenset[Scope]) -> None:
+        super().__init__(
+            f"{user.name!r} holds none of the scopes asked for ({format_scopes(asked, ' ')}); "
+            f"it holds {format_scopes(user.scopes, ' ')}"
+        )
 
 
 class InvalidLogin(Unauthenticated):
@@ -67,7 +81,7 @@ def check_password(database: Database, name: str, password: str) -> User | None:
     with database.session_scope() as session:
         found = stored_users.find_user(session, name)
     if found is None:
-        _hasher.verify(password, _ABSENT_USER_HASH)
+        _hasher.verify(password, _absent_user_hash())
         return None
     user, password_hash = found
     if not _hasher.verify(password, password_hash) or not user.is_active:
@@ -119,11 +133,13 @@ class Tokens:
     def issue(self, user: User, asked: frozenset[Scope] | None = None) -> IssuedToken:
         """A token with the user's scopes (or the asked subset of them)."""
         scopes = granted_by(user.scopes) & asked if asked else user.scopes
+        if not scopes:
+            raise NoScopeGranted(user, asked or frozenset())
         now = datetime.now(UTC)
         claims = {
             "sub": user.name,
             "uid": str(user.id),
-            "scope": " ".join(sorted(scopes)),
+            "scope": format_scopes(scopes, " "),
             "iss": self._issuer,
             "aud": self._audience,
             "iat": now,
@@ -156,14 +172,16 @@ class Tokens:
         user = self._users.get(str(claims["sub"]), self._find)
         if user is None or not user.is_active or str(user.id) != claims["uid"]:
             return None
-        in_token = set(str(claims["scope"]).split())
-        # What the token says, as far as the user still holds it now.
-        scopes = frozenset(scope for scope in granted_by(user.scopes) if scope.value in in_token)
+        try:  # what the token says, as far as the user still holds it now
+            scopes = parse_scopes(str(claims["scope"])) & granted_by(user.scopes)
+        except ValueError:
+            return None
+        # "user:" keeps users apart from key owners (whose names cannot hold a colon).
+        caller_id = f"{USER_CALLER_PREFIX}{user.name}"
         return Principal(
-            # "user:" keeps users apart from key owners (whose names cannot hold a colon).
-            caller_id=f"{USER_CALLER_PREFIX}{user.name}",
+            caller_id=caller_id,
             scopes=scopes,
-            via=f"user:{user.name}",
+            via=caller_id,
             credential_id=f"user:{user.id}",
         )
 

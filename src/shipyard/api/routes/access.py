@@ -39,7 +39,7 @@ def _key_read(key: ApiKey) -> ApiKeyRead:
         name=key.name,
         owner=key.owner,
         scopes=sorted(key.scopes),
-        prefix=f"sy_{key.prefix}_",
+        prefix=key.shown_prefix,
         created_at=key.created_at,
         revoked_at=key.revoked_at,
     )
