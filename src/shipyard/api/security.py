@@ -70,8 +70,10 @@ async def _principal(request: Request, presented: str | None) -> Principal:
         if not isinstance(principal, Principal):
             raise Unauthenticated("this API key is not valid: it is unknown, revoked or malformed")
     else:
-        principal = await asyncio.to_thread(runtime.tokens.principal, presented)
-        if principal is None:
+        principal = runtime.tokens.cached(presented)
+        if principal is False:
+            principal = await asyncio.to_thread(runtime.tokens.principal, presented)
+        if not isinstance(principal, Principal):
             raise Unauthenticated(
                 "this token is not valid: expired, not signed by this server, or its user "
                 "is disabled; log in again at POST /v1/auth/token"

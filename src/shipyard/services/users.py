@@ -164,12 +164,23 @@ class Tokens:
             return None
         return decoded
 
+    def cached(self, token: str) -> Principal | bool | None:
+        """The answer without the database: a principal, None (refused), or False (the user
+        is not in the cache: ask :meth:`principal`, in a thread)."""
+        claims = self.claims(token)
+        if claims is None:
+            return None
+        fresh, user = self._users.peek(str(claims["sub"]))
+        return self._principal(claims, user) if fresh else False
+
     def principal(self, token: str) -> Principal | None:
         """The caller a token stands for: its user must still be active (1 s cache)."""
         claims = self.claims(token)
         if claims is None:
             return None
-        user = self._users.get(str(claims["sub"]), self._find)
+        return self._principal(claims, self._users.get(str(claims["sub"]), self._find))
+
+    def _principal(self, claims: dict[str, object], user: User | None) -> Principal | None:
         if user is None or not user.is_active or str(user.id) != claims["uid"]:
             return None
         try:  # what the token says, as far as the user still holds it now
