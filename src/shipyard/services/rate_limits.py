@@ -1,4 +1,9 @@
-"""Per-credential rate limits with the ``limits`` library (sliding-window counters).
+"""Per-credential rate limits with the ``limits`` library (moving windows).
+
+A moving window counts exactly: "5/minute" never lets a 6th request through within any 60 s.
+The cheaper sliding-window counter only approximates that: just after a window boundary it
+weighs the previous window's count down and lets a 4th request of "3/minute" through (a test
+caught it).
 
 Counts live in memory (each process alone) or in Redis (shared by every worker and replica).
 When Redis cannot be reached the limiter follows ``on_storage_down``: ``allow`` serves
@@ -14,7 +19,7 @@ import time
 from typing import Literal
 
 from limits import parse
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 from limits.storage import storage_from_string
 
@@ -39,7 +44,7 @@ class RateLimiter:
         self._rate = rate
         self._item = parse(rate) if rate else None
         storage = storage_from_string(_async_uri(settings.storage_uri), wrap_exceptions=True)
-        self._limiter = SlidingWindowCounterRateLimiter(storage)
+        self._limiter = MovingWindowRateLimiter(storage)
         self._deny_when_down = always_deny_when_down or settings.on_storage_down == "deny"
         self._last_failure = -math.inf
         self.storage_failures = 0
