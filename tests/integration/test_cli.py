@@ -13,6 +13,10 @@ from shipyard.cli.main import app
 from shipyard.config import Settings
 from shipyard.db import open_database
 from shipyard.db.migrate import current_revision, head_revision
+from shipyard.services.loading import load_served_model
+from shipyard.services.runtime import registry_for
+from shipyard.services.scoring import score_file
+from shipyard.serving.predictor import predict_records
 from shipyard.training.datasets import example
 from tests.conftest import attrition_record
 
@@ -60,6 +64,33 @@ def test_bulk_scoring_a_parquet_file_matches_the_api_answer(
     assert result.exit_code == 0, result.output
     scored = pq.read_table(destination).to_pandas()
     assert scored.loc[0, "label"] in {"Yes", "No"}
+
+
+def test_bulk_scoring_in_parallel_chunks_keeps_row_order_and_the_served_answers(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Chunks are scored on several threads and text is read dictionary-encoded: every row
+    still gets, in the input's order, the answer the API gives for that record, and text
+    columns come back as text."""
+    served = load_served_model(registry_for(settings), "attrition", settings.serving)
+    features, _ = example("attrition").load()
+    rows = features.sample(frac=1.0, random_state=7).head(700).reset_index(drop=True)
+    source = tmp_path / "employees.parquet"
+    rows.to_parquet(source, index=False)
+    destination = tmp_path / "scored.parquet"
+    scored_rows = score_file(served, source, destination, chunk_rows=64, threads=3)
+    scored = pq.read_table(destination).to_pandas()
+    expected = predict_records(
+        served.predictor, rows.to_dict(orient="records"), served.input_schema
+    )
+    assert scored_rows == 700
+    assert scored["label"].tolist() == [score.label for score in expected]
+    assert scored["proba_Yes"].tolist() == pytest.approx(
+        [score.probabilities["Yes"] for score in expected], abs=1e-9
+    )
+    assert scored["MonthlyIncome"].tolist() == rows["MonthlyIncome"].tolist()
+    assert scored["Department"].tolist() == rows["Department"].tolist()
+    assert pq.read_schema(destination).field("Department").type == "string"
 
 
 def test_bulk_scoring_says_what_is_wrong_with_the_file(

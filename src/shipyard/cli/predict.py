@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from shipyard.cli.context import console, current_settings
 from shipyard.services.loading import load_served_model
 from shipyard.services.runtime import registry_for
-from shipyard.services.scoring import count_rows, score_file
+from shipyard.services.scoring import CHUNK_ROWS, count_rows, score_file
 
 
 def predict(
@@ -21,7 +21,7 @@ def predict(
     version: Annotated[
         str | None, typer.Option(help="Version number or alias (default: the serving alias).")
     ] = None,
-    chunk_rows: Annotated[int, typer.Option(min=1, help="Rows scored per chunk.")] = 10_000,
+    chunk_rows: Annotated[int, typer.Option(min=1, help="Rows scored per chunk.")] = CHUNK_ROWS,
 ) -> None:
     """Score every row of a file in chunks; write inputs, label and probabilities."""
     settings = current_settings()

@@ -99,14 +99,38 @@ def arrow_to_columns(batch: pa.RecordBatch, schema: InputSchema) -> dict[str, np
             if pc.any(missing_rows).as_py():
                 row = int(pc.index(missing_rows, True).as_py())
                 raise BadColumn(f"column {field.name!r} is empty at row {row}; it is required")
+        if field.type is FieldType.STRING and _is_text_dictionary(column.type):
+            columns[field.name] = _texts(column)
+            continue
         try:
             typed = column.cast(_ARROW_TYPES[field.type])
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
             raise BadColumn(f"column {field.name!r} is not {field.type.value}: {error}") from None
+        if field.type is FieldType.STRING:
+            columns[field.name] = _texts(pc.dictionary_encode(typed))
+            continue
         if typed.null_count and field.type in (FieldType.NUMBER, FieldType.INTEGER):
             typed = typed.cast(pa.float64())  # a missing optional number is NaN
         columns[field.name] = typed.to_numpy(zero_copy_only=False)
     return columns
+
+
+def _is_text_dictionary(arrow_type: pa.DataType) -> bool:
+    return pa.types.is_dictionary(arrow_type) and (
+        pa.types.is_string(arrow_type.value_type) or pa.types.is_large_string(arrow_type.value_type)
+    )
+
+
+def _texts(encoded: pa.DictionaryArray) -> np.ndarray[Any, Any]:
+    """A text column as Python strings, each distinct value made once.
+
+    Converting every cell to a Python string costs most of a file chunk's time; a column of
+    categories holds few distinct values, so they are converted once and picked by index. A
+    missing value is ``None``.
+    """
+    values = np.append(encoded.dictionary.to_numpy(zero_copy_only=False), None)
+    indices = pc.fill_null(encoded.indices, len(encoded.dictionary))
+    return values[indices.to_numpy(zero_copy_only=False)]
 
 
 def records_to_columns(

@@ -103,3 +103,28 @@ def test_arrow_batches_refuse_missing_required_values_nan_included() -> None:
     columns = arrow_to_columns(pa.record_batch({"colour": ["a"], "size": [3]}), SCHEMA)
     assert columns["size"].dtype == np.float64
     assert columns["colour"].tolist() == ["a"]
+
+
+def test_arrow_text_becomes_python_strings_whether_dictionary_encoded_or_not() -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from shipyard.serving.predictor import arrow_to_columns
+
+    schema = InputSchema(
+        (InputField("colour", FieldType.STRING), InputField("shade", FieldType.STRING, False))
+    )
+    plain = pa.record_batch(
+        {"colour": ["red", "blue", "red"], "shade": pa.array(["dark", None, "dark"])}
+    )
+    encoded = pa.record_batch(
+        {name: pc.dictionary_encode(plain.column(name)) for name in ("colour", "shade")}
+    )
+    numbers_as_text = pa.record_batch({"colour": [1, 2, 1], "shade": ["x", "y", None]})
+    for batch in (plain, encoded):
+        columns = arrow_to_columns(batch, schema)
+        assert columns["colour"].dtype == object
+        assert columns["colour"].tolist() == ["red", "blue", "red"]
+        assert columns["shade"].tolist() == ["dark", None, "dark"]
+    assert arrow_to_columns(numbers_as_text, schema)["colour"].tolist() == ["1", "2", "1"]
+
