@@ -46,7 +46,7 @@ def _batches(path: Path, chunk_rows: int, schema: InputSchema) -> Iterator[pa.Re
                 # An empty cell (or NA, null, ...) is a missing value in text columns too, as
                 # pandas reads it: a required field then says so instead of scoring "".
                 strings_can_be_null=True,
-                column_types={name: TEXT_CATEGORIES for name in texts},
+                column_types=dict.fromkeys(texts, TEXT_CATEGORIES),
             ),
         )
         for block in reader:
@@ -145,9 +145,7 @@ class _Output:
             self._writer.close()
 
 
-def _read_checked(
-    source: Path, chunk_rows: int, schema: InputSchema
-) -> Iterator[pa.RecordBatch]:
+def _read_checked(source: Path, chunk_rows: int, schema: InputSchema) -> Iterator[pa.RecordBatch]:
     try:
         yield from _batches(source, chunk_rows, schema)
     except pa.ArrowInvalid as error:
@@ -164,4 +162,3 @@ def _score_batch(served: ServedModel, batch: pa.RecordBatch) -> pa.RecordBatch:
         columns.append(pa.array(probabilities[:, index]))
         names.append(f"proba_{label}")
     return pa.RecordBatch.from_arrays(columns, names=names)
-

@@ -116,9 +116,10 @@ def arrow_to_columns(batch: pa.RecordBatch, schema: InputSchema) -> dict[str, np
 
 
 def _is_text_dictionary(arrow_type: pa.DataType) -> bool:
-    return pa.types.is_dictionary(arrow_type) and (
-        pa.types.is_string(arrow_type.value_type) or pa.types.is_large_string(arrow_type.value_type)
-    )
+    if not pa.types.is_dictionary(arrow_type):
+        return False
+    values: pa.DataType = arrow_type.value_type
+    return bool(pa.types.is_string(values) or pa.types.is_large_string(values))
 
 
 def _texts(encoded: pa.DictionaryArray) -> np.ndarray[Any, Any]:
@@ -128,9 +129,12 @@ def _texts(encoded: pa.DictionaryArray) -> np.ndarray[Any, Any]:
     categories holds few distinct values, so they are converted once and picked by index. A
     missing value is ``None``.
     """
-    values = np.append(encoded.dictionary.to_numpy(zero_copy_only=False), None)
-    indices = pc.fill_null(encoded.indices, len(encoded.dictionary))
-    return values[indices.to_numpy(zero_copy_only=False)]
+    distinct = encoded.dictionary.to_pylist()
+    values = np.empty(len(distinct) + 1, dtype=object)
+    values[: len(distinct)] = distinct
+    indices = pc.fill_null(encoded.indices, len(distinct))
+    picked: np.ndarray[Any, Any] = values[indices.to_numpy(zero_copy_only=False)]
+    return picked
 
 
 def records_to_columns(

@@ -127,4 +127,3 @@ def test_arrow_text_becomes_python_strings_whether_dictionary_encoded_or_not() -
         assert columns["colour"].tolist() == ["red", "blue", "red"]
         assert columns["shade"].tolist() == ["dark", None, "dark"]
     assert arrow_to_columns(numbers_as_text, schema)["colour"].tolist() == ["1", "2", "1"]
-
