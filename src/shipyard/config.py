@@ -235,7 +235,8 @@ class ServerSettings(BaseModel):
     """Worker processes (uvicorn's supervisor)."""
 
     access_log: bool = True
-    """Write uvicorn's line per request."""
+    """Log one line per request: request id, method, path, route, status, duration, and for
+    predictions the model, version, label and probability."""
 
     drain_seconds: float = Field(default=5.0, ge=0)
     """On SIGTERM, answer /readyz with 503 for this long (still serving) before stopping."""
@@ -289,6 +290,10 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     """Level of shipyard's own log lines."""
+
+    log_format: Literal["auto", "json", "console"] = "auto"
+    """``json``: one JSON object per line; ``console``: readable lines; ``auto``: JSON in
+    ``prod``, readable in ``dev``."""
 
     serving: ServingSettings = ServingSettings()
     auth: AuthSettings = AuthSettings()
@@ -345,6 +350,11 @@ class Settings(BaseSettings):
 
     def resolved_data_dir(self) -> Path:
         return self.data_dir.expanduser().resolve()
+
+    def resolved_log_format(self) -> Literal["json", "console"]:
+        if self.log_format != "auto":
+            return self.log_format
+        return "json" if self.env == "prod" else "console"
 
     def docs_are_enabled(self) -> bool:
         return self.docs_enabled if self.docs_enabled is not None else self.env == "dev"

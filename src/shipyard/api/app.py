@@ -17,14 +17,15 @@ from shipyard.api.errors import install_error_handlers
 from shipyard.api.middleware import (
     BodySizeLimitMiddleware,
     RejectNulMiddleware,
-    RequestIdMiddleware,
     SecurityHeadersMiddleware,
 )
+from shipyard.api.observing import RequestObserver
 from shipyard.api.openapi import build_openapi
 from shipyard.api.routes import access, auth, health, metrics, models, predict, predictions
 from shipyard.config import Settings, load_settings
 from shipyard.services.retention import prune_periodically
 from shipyard.services.runtime import Runtime, build_runtime
+from shipyard.telemetry.logs import configure_logging
 
 CORS_HEADERS = ["Content-Type", "X-API-Key", "Authorization", "Idempotency-Key", "X-Request-ID"]
 
@@ -32,6 +33,7 @@ CORS_HEADERS = ["Content-Type", "X-API-Key", "Authorization", "Idempotency-Key",
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     """Build the API for ``settings`` (read from the environment when not given)."""
     settings = settings or load_settings()
+    configure_logging(settings.log_level, settings.resolved_log_format())
     docs = settings.docs_are_enabled()
 
     @asynccontextmanager
@@ -67,7 +69,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
-    app.state.metrics = metrics.metrics_registry(app.state)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.serving.max_body_bytes)
     if settings.server.cors_origins:
@@ -81,7 +82,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         )
     app.add_middleware(RejectNulMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.env == "prod")
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(RequestObserver, access_log=settings.server.access_log)
     predict.add_predict_routes(app)  # first: routes are matched in order; this is the hot path
     routers = (
         health.router,

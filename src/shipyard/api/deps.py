@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from shipyard.api.middleware import request_id_of
+from shipyard.api.observing import request_id_of
 from shipyard.services.runtime import Runtime
 
 

@@ -1,52 +1,18 @@
-"""Pure ASGI middleware: request ids, the body-size limit (enforced before reading) and the
-security headers of every response."""
+"""Pure ASGI middleware: the body-size limit (enforced before reading), NUL bytes refused in
+paths and queries, and the security headers of every response."""
 
 from __future__ import annotations
 
 import json
-import re
-import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shipyard.errors import InvalidInput, PayloadTooLarge
 
-REQUEST_ID_HEADER = "x-request-id"
-_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-
 
 class BodyTooLarge(PayloadTooLarge):
     def __init__(self, limit: int) -> None:
         super().__init__(f"the request body is larger than {limit} bytes; send smaller batches")
-
-
-def request_id_of(scope: Scope) -> str:
-    return str(scope.get("state", {}).get("request_id", ""))
-
-
-class RequestIdMiddleware:
-    """Takes a safe ``X-Request-ID`` from the caller or makes one; echoes it on the response."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        sent = dict(scope["headers"]).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
-        request_id = sent if _SAFE_REQUEST_ID.match(sent) else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [
-                    *message.get("headers", []),
-                    (REQUEST_ID_HEADER.encode(), request_id.encode()),
-                ]
-            await send(message)
-
-        await self.app(scope, receive, send_with_id)
 
 
 class BodySizeLimitMiddleware:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +13,7 @@ from shipyard.cli import db, keys, predict, predictions, serve, train, users
 from shipyard.cli.context import error_console, reporting_errors
 from shipyard.config import load_settings
 from shipyard.errors import ShipyardError
+from shipyard.telemetry.logs import configure_logging
 
 app = typer.Typer(
     name="shipyard",
@@ -58,11 +58,11 @@ def main(
         # Through the environment, so server worker processes read the same folder.
         os.environ["SHIPYARD_DATA_DIR"] = str(data_dir)
     try:
-        level = load_settings().log_level.upper()
+        settings = load_settings()
     except ShipyardError as error:
         error_console.print(f"[bold red]error:[/] {error.detail}")
         raise typer.Exit(1) from None
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level, settings.resolved_log_format())
 
 
 def run() -> None:

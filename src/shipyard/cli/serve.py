@@ -52,6 +52,9 @@ def _upgrade(database: Database, settings: Settings) -> None:
 
 
 def _run_server(host: str, port: int, workers: int, access_log: bool) -> None:
+    # The app writes its own line per request (with the request id, the route and what was
+    # predicted); the factory reads the choice from the environment, in every worker.
+    os.environ["SHIPYARD_SERVER__ACCESS_LOG"] = "true" if access_log else "false"
     uvicorn.run(
         APP_FACTORY,
         factory=True,
@@ -60,7 +63,8 @@ def _run_server(host: str, port: int, workers: int, access_log: bool) -> None:
         workers=workers,
         timeout_graceful_shutdown=30,
         log_level="info",
-        access_log=access_log,
+        log_config=None,  # uvicorn's records go through shipyard's structured logging
+        access_log=False,
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -20,7 +20,7 @@ from shipyard.db.engine import Database, is_connection_failure
 from shipyard.db.idempotency import claim_key
 from shipyard.db.journal import SpooledRequest, SpoolJournal
 from shipyard.db.predictions import insert_entries
-from shipyard.domain.prediction import IdempotentRequest
+from shipyard.domain.prediction import IdempotentRequest, PredictionEntry
 from shipyard.errors import Unavailable
 
 logger = logging.getLogger(__name__)
@@ -137,8 +137,16 @@ class Spool:
             soonest = min(soonest, self._next_retry)
         return max(0.0, soonest - time.monotonic())
 
-    def replay_chunk(self, database: Database) -> bool:
-        """Insert the oldest spooled rows; False (and a pause) when the database is still down."""
+    def replay_chunk(
+        self,
+        database: Database,
+        on_written: Callable[[Sequence[PredictionEntry], float], None] | None = None,
+    ) -> bool:
+        """Insert the oldest spooled rows; False (and a pause) when the database is still down.
+
+        ``on_written`` is told of the rows inserted and the seconds it took.
+        """
+        started = time.perf_counter()
         try:
             records, offset = self._journal.unreplayed(self._replay_rows)
             if not records:  # nothing intact is left: whatever remains is a torn tail
@@ -147,16 +155,13 @@ class Spool:
                 return True
         except OSError as failure:
             return self._pause(f"the spool journal cannot be read: {failure}")
+        entries = [entry for record in records for entry in record.entries]
         try:
             with database.engine.begin() as connection:
                 for record in records:
                     if record.claim is not None:
                         claim_key(connection, record.claim)
-                insert_entries(
-                    connection,
-                    [entry for record in records for entry in record.entries],
-                    skip_existing=True,
-                )
+                insert_entries(connection, entries, skip_existing=True)
         except SQLAlchemyError as failure:
             self.database_up = False
             if is_connection_failure(failure):
@@ -167,7 +172,9 @@ class Spool:
             self._journal.mark_replayed(offset)
         except OSError as failure:  # the rows are in: a second replay of them adds nothing
             logger.error("spool journal could not be truncated: %s", failure)
-        rows = sum(len(record.entries) for record in records)
+        if on_written is not None:
+            on_written(entries, time.perf_counter() - started)
+        rows = len(entries)
         self._backlog_rows -= rows
         self._replayed_rows += rows
         for record in records:

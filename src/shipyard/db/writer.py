@@ -20,7 +20,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +37,10 @@ from shipyard.domain.prediction import IdempotentRequest, PredictionEntry
 from shipyard.errors import DatabaseUnavailable, ShipyardError, Unavailable
 
 logger = logging.getLogger(__name__)
+
+CommitObserver = Callable[[Sequence[PredictionEntry], float], None]
+"""Told, in the writer's thread, of the rows each commit (or spool replay) wrote and the
+seconds it took."""
 
 _IDLE = object()  # the queue stayed empty: time for the spool's housekeeping
 
@@ -107,9 +111,11 @@ class PredictionLogWriter:
         max_batch_rows: int,
         max_pending_rows: int,
         spool: Spool | None = None,
+        on_commit: CommitObserver | None = None,
     ) -> None:
         self._database = database
         self.spool = spool
+        self._on_commit = on_commit
         self._max_batch_rows = max_batch_rows
         self._max_pending_rows = max_pending_rows
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
@@ -272,14 +278,16 @@ class PredictionLogWriter:
         try:
             self.spool.adopt_orphans()
             if self.spool.due():
-                self.spool.replay_chunk(self._database)
+                self.spool.replay_chunk(self._database, on_written=self._observe)
         except Exception:
             logger.exception("spool housekeeping failed; retrying later")
 
     def _close_spool(self) -> None:
         if self.spool is None:
             return
-        while self.spool.holds_rows and self.spool.replay_chunk(self._database):
+        while self.spool.holds_rows and self.spool.replay_chunk(
+            self._database, on_written=self._observe
+        ):
             pass  # the database is up: leave nothing behind
         self.spool.close()
 
@@ -380,11 +388,21 @@ class PredictionLogWriter:
             self._release_connection()
             self.stats.failed_batches += 1
             return _Failure(DatabaseUnavailable(f"unexpected {type(failure).__name__}"), False)
+        seconds = time.perf_counter() - started
         self.stats.committed_rows += len(entries)
         self.stats.committed_batches += 1
         self.stats.last_batch_rows = len(entries)
-        self.stats.last_commit_seconds = time.perf_counter() - started
+        self.stats.last_commit_seconds = seconds
+        self._observe(entries, seconds)
         return None
+
+    def _observe(self, entries: Sequence[PredictionEntry], seconds: float) -> None:
+        if self._on_commit is None:
+            return
+        try:
+            self._on_commit(entries, seconds)
+        except Exception:  # an observer must never cost a row or a waiting request
+            logger.exception("the commit observer failed")
 
     def _finish(self, batch: list[_Pending], error: ShipyardError | None) -> None:
         with self._lock:

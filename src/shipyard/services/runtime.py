@@ -16,12 +16,14 @@ from shipyard.db.writer import PredictionLogWriter
 from shipyard.errors import ShipyardError
 from shipyard.registry import ModelRegistry
 from shipyard.services.keys import KeyVerifier
+from shipyard.services.levels import server_levels
 from shipyard.services.loading import load_served_model
 from shipyard.services.rate_limits import RateLimiter
 from shipyard.services.users import Tokens
 from shipyard.serving.batcher import MicroBatcher
-from shipyard.serving.models import ServedModels
+from shipyard.serving.models import ServedModel, ServedModels
 from shipyard.serving.threads import prediction_executor
+from shipyard.telemetry.metrics import ServerMetrics
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ class Runtime:
     tokens: Tokens
     rate_limiter: RateLimiter
     failed_logins: RateLimiter
+    metrics: ServerMetrics
     load_errors: dict[str, str] = field(default_factory=dict)
     schema_problem: str | None = None
     draining: bool = False
@@ -49,11 +52,18 @@ class Runtime:
         """Load every configured model's serving alias; remember why one failed."""
         for name in self.models.names:
             try:
-                self.models.put(load_served_model(self.registry, name, self.settings.serving))
-                self.load_errors.pop(name, None)
+                served = load_served_model(self.registry, name, self.settings.serving)
             except ShipyardError as error:
                 logger.error("model %s not loaded: %s", name, error.detail)
                 self.load_errors[name] = error.detail
+                self.metrics.model_failed(name, self.settings.serving.alias)
+                continue
+            replaced = self.models.loaded().get(name)
+            self.models.put(served)
+            self.load_errors.pop(name, None)
+            self.metrics.model_loaded(
+                name, served.version, replaced=replaced.version if replaced else None
+            )
 
     def start(self, *, migrate: bool = False) -> None:
         """Start the log writer and load the models. Migrations are the deployer's step
@@ -116,15 +126,21 @@ def build_runtime(settings: Settings) -> Runtime:
     database = open_database(
         settings.resolved_database_url(), timeout_seconds=settings.database_timeout_seconds
     )
+    metrics = ServerMetrics()
     writer = PredictionLogWriter(
         database,
         max_batch_rows=settings.log_writer.max_batch_rows,
         max_pending_rows=settings.log_writer.max_pending_rows,
         spool=spool_for(settings),
+        on_commit=metrics.rows_committed,
     )
+
+    def batch_scored(served: ServedModel, rows: int, seconds: float) -> None:
+        metrics.batch_scored(served.name, served.version, rows, seconds)
+
     serving = settings.serving
     predict_pool = prediction_executor(serving.predict_threads, serving.native_threads)
-    return Runtime(
+    runtime = Runtime(
         settings=settings,
         database=database,
         writer=writer,
@@ -137,6 +153,7 @@ def build_runtime(settings: Settings) -> Runtime:
             max_rows=serving.batch_max_rows,
             max_wait_seconds=serving.batch_max_wait_ms / 1000.0,
             enabled=serving.batching,
+            observer=batch_scored,
         ),
         keys=KeyVerifier(database, settings.auth.key_cache_seconds),
         tokens=Tokens(database, settings),
@@ -145,4 +162,7 @@ def build_runtime(settings: Settings) -> Runtime:
         failed_logins=RateLimiter(
             settings.auth.failed_logins, settings.rate_limit, always_deny_when_down=True
         ),
+        metrics=metrics,
     )
+    metrics.watch(lambda: server_levels(runtime))
+    return runtime

@@ -18,7 +18,7 @@ import asyncio
 import functools
 import time
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +28,8 @@ from shipyard.serving.models import ServedModel
 from shipyard.serving.predictor import predict_records
 
 Record = Mapping[str, Any]
+BatchObserver = Callable[[ServedModel, int, float], None]
+"""Told, on the event loop, of each predict call: the version, its rows and its seconds."""
 
 
 @dataclass(frozen=True)
@@ -75,9 +77,12 @@ class MicroBatcher:
         max_rows: int,
         max_wait_seconds: float = 0.0,
         enabled: bool = True,
+        observer: BatchObserver | None = None,
     ) -> None:
         self._pool = pool
+        self._slots = slots
         self._free_slots = slots
+        self._observer = observer
         self.max_rows = max_rows
         self.max_wait_seconds = max_wait_seconds
         self.enabled = enabled
@@ -86,12 +91,23 @@ class MicroBatcher:
         self._held_since: float | None = None
         self.stats = BatchStats()
 
+    @property
+    def queued_requests(self) -> int:
+        """Requests waiting for a prediction thread."""
+        return len(self._queue)
+
+    @property
+    def busy_threads(self) -> int:
+        return self._slots - self._free_slots
+
     async def score(self, served: ServedModel, records: Sequence[Record]) -> Scored:
         """The scores of ``records`` by ``served``, maybe computed together with others'."""
         loop = asyncio.get_running_loop()
         if not self.enabled or len(records) >= self.max_rows:
             self.stats.add(len(records))
-            return await loop.run_in_executor(self._pool, score_alone, served, records)
+            alone = await loop.run_in_executor(self._pool, score_alone, served, records)
+            self._observe(served, len(records), alone.model_ms)
+            return alone
         answer: asyncio.Future[Scored] = loop.create_future()
         self._queue.append(_Waiting(served, records, answer))
         self._schedule(loop)
@@ -176,6 +192,9 @@ class MicroBatcher:
             outcomes = [error] * len(batch)
         else:
             outcomes = done.result()
+            if outcomes and isinstance(first := outcomes[0], Scored):
+                rows = sum(len(waiting.records) for waiting in batch)
+                self._observe(batch[0].served, rows, first.model_ms)
         for waiting, outcome in zip(batch, outcomes, strict=True):
             if waiting.answer.done():
                 continue
@@ -185,6 +204,10 @@ class MicroBatcher:
                 waiting.answer.set_result(outcome)
         if self._queue:
             self._schedule(loop)
+
+    def _observe(self, served: ServedModel, rows: int, model_ms: float) -> None:
+        if self._observer is not None:
+            self._observer(served, rows, model_ms / 1000.0)
 
 
 def _score_batch(batch: list[_Waiting]) -> list[Scored | BaseException]:

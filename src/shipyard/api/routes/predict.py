@@ -19,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 
 from shipyard.api.deps import runtime_of
 from shipyard.api.errors import ERROR_RESPONSES
-from shipyard.api.middleware import request_id_of
+from shipyard.api.observing import note_predictions, request_id_of
 from shipyard.api.security import CREDENTIAL_SCHEMES, authorize
 from shipyard.domain.auth import Scope
 from shipyard.errors import UnsupportedMediaType
@@ -94,6 +94,7 @@ async def _predict(request: Request, name: str | None) -> Response:
         caller_id=caller.caller_id,
         idempotency_key=idempotency_key,
     )
+    note_predictions(request.scope, outcome.response["predictions"])
     response = Response(pydantic_core.to_json(outcome.response), media_type="application/json")
     if outcome.replayed:
         response.headers["Idempotent-Replayed"] = "true"

@@ -1,0 +1,131 @@
+"""The server's Prometheus metrics, one registry per app.
+
+Events are counted where they happen (a finished request, a scored batch, a committed log
+batch, a model load); levels (queue depths, backlog, the served versions, the latest
+monitoring results) are read at scrape time. Predictions are counted when their rows are
+committed, so ``shipyard_predictions_total`` equals the rows this process wrote to the log.
+Values are this process's: with ``--workers N`` each worker answers for itself.
+"""
+
+from __future__ import annotations
+
+from collections import Counter as Tally
+from collections.abc import Callable, Iterator, Sequence
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from shipyard.domain.prediction import PredictionEntry
+
+REQUEST_SECONDS_BUCKETS = (
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0,
+)  # fmt: skip
+PREDICT_SECONDS_BUCKETS = (
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
+)  # fmt: skip
+BATCH_ROWS_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+COMMIT_SECONDS_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0)
+UNMATCHED_ROUTE = "unmatched"
+"""The route label of a request no route matched: a scanner's paths must not become
+series of their own."""
+
+
+class ServerMetrics:
+    """The counters and histograms of one server process."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "shipyard_http_requests",
+            "HTTP requests answered, by method, route template and status code.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.request_seconds = Histogram(
+            "shipyard_http_request_duration_seconds",
+            "Time from the request's arrival to the end of its answer.",
+            ["method", "route"],
+            buckets=REQUEST_SECONDS_BUCKETS,
+            registry=self.registry,
+        )
+        self.predictions = Counter(
+            "shipyard_predictions",
+            "Predictions committed to the log, by model, version and label.",
+            ["model", "version", "label"],
+            registry=self.registry,
+        )
+        self.predict_seconds = Histogram(
+            "shipyard_predict_duration_seconds",
+            "Time of one predict call (a batch of records, maybe from several requests).",
+            ["model", "version"],
+            buckets=PREDICT_SECONDS_BUCKETS,
+            registry=self.registry,
+        )
+        self.batch_rows = Histogram(
+            "shipyard_batch_rows",
+            "Records scored per predict call.",
+            ["model"],
+            buckets=BATCH_ROWS_BUCKETS,
+            registry=self.registry,
+        )
+        self.commit_seconds = Histogram(
+            "shipyard_prediction_log_commit_duration_seconds",
+            "Time of one commit of the prediction log writer (insert and fsync).",
+            buckets=COMMIT_SECONDS_BUCKETS,
+            registry=self.registry,
+        )
+        self.model_loads = Counter(
+            "shipyard_model_loads",
+            "Model versions loaded, by model, version and outcome (loaded or failed).",
+            ["model", "version", "outcome"],
+            registry=self.registry,
+        )
+        self.model_swaps = Counter(
+            "shipyard_model_swaps",
+            "Times the served version of a model was replaced by another.",
+            ["model"],
+            registry=self.registry,
+        )
+
+    def request_finished(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.requests.labels(method, route, str(status)).inc()
+        self.request_seconds.labels(method, route).observe(seconds)
+
+    def batch_scored(self, model: str, version: str, rows: int, seconds: float) -> None:
+        self.batch_rows.labels(model).observe(rows)
+        self.predict_seconds.labels(model, version).observe(seconds)
+
+    def rows_committed(self, entries: Sequence[PredictionEntry], seconds: float) -> None:
+        """Called by the log writer's thread after each commit."""
+        self.commit_seconds.observe(seconds)
+        tally = Tally((entry.model_name, entry.model_version, entry.label) for entry in entries)
+        for (model, version, label), rows in tally.items():
+            self.predictions.labels(model, version, label).inc(rows)
+
+    def model_loaded(self, model: str, version: str, *, replaced: str | None) -> None:
+        self.model_loads.labels(model, version, "loaded").inc()
+        if replaced is not None and replaced != version:
+            self.model_swaps.labels(model).inc()
+
+    def model_failed(self, model: str, version: str) -> None:
+        self.model_loads.labels(model, version, "failed").inc()
+
+    def watch(self, read: Callable[[], Iterator[Metric]]) -> None:
+        """Add levels read at scrape time (``read`` yields metric families)."""
+        self.registry.register(_Levels(read))
+
+
+class _Levels(Collector):
+    def __init__(self, read: Callable[[], Iterator[Metric]]) -> None:
+        self._read = read
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self._read()
+
+    def describe(self) -> Iterator[Metric]:
+        return iter(())  # read at scrape time only: nothing to check at registration
+
+
+def gauge(name: str, documentation: str, labels: Sequence[str] = ()) -> GaugeMetricFamily:
+    return GaugeMetricFamily(name, documentation, labels=list(labels) if labels else None)

@@ -1,0 +1,43 @@
+"""Command-line tools from Debian's packages that tests run, fetched on first need.
+
+A tool already on ``PATH`` is used as it is. Otherwise its package is downloaded with
+``apt-get download`` (no installation, no root-owned service started) and unpacked into a
+cache folder that later runs reuse.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+CACHE = Path(os.environ.get("SHIPYARD_TEST_TOOLS", Path.home() / ".cache" / "shipyard-tests"))
+
+
+def debian_tool(command: str, package: str) -> Path:
+    """The path of ``command``, from ``PATH`` or unpacked from Debian's ``package``."""
+    found = shutil.which(command)
+    if found:
+        return Path(found)
+    unpacked = CACHE / package
+    tool = unpacked / "usr" / "bin" / command
+    if tool.exists():
+        return tool
+    if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
+        raise RuntimeError(
+            f"{command} is not installed and apt-get is not available to fetch it: "
+            f"install Debian's {package} package (or put {command} on PATH)"
+        )
+    with tempfile.TemporaryDirectory() as download:
+        subprocess.run(
+            ["apt-get", "download", package],
+            cwd=download,
+            check=True,
+            capture_output=True,
+        )
+        (deb,) = Path(download).glob(f"{package}_*.deb")
+        unpacked.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(unpacked)], check=True)
+    return tool
