@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from shipyard.config import AuthSettings, ServingSettings, Settings
+from shipyard.config import AuthSettings, MonitoringSettings, ServingSettings, Settings
 from shipyard.db import Database, open_database, upgrade_database
 from shipyard.db import predictions as log
 from shipyard.domain.ids import new_id
@@ -108,13 +108,18 @@ def store_copy(trained_store: Path, tmp_path: Path) -> Path:
 
 def make_settings(data_dir: Path, database_url: str, **overrides: Any) -> Settings:
     """Settings over a store and a log. Auth is off (the dev profile allows it) for the tests
-    of other features; the security tests turn it on."""
+    of other features; the security tests turn it on. Scheduled monitoring is off (a period
+    ending mid-test would add a run); its tests turn it on."""
     uri = f"sqlite:///{data_dir / 'mlflow.db'}"
+    defaults = {
+        "auth": AuthSettings(enabled=False),
+        "monitoring": MonitoringSettings(every=None, reports_dir=data_dir.parent / "reports"),
+    }
     return Settings(
         data_dir=data_dir,
         mlflow_tracking_uri=uri,
         database_url=database_url,
-        **{"auth": AuthSettings(enabled=False), **overrides},
+        **{**defaults, **overrides},
     )
 
 

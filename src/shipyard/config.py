@@ -135,10 +135,14 @@ def parse_duration(text: str) -> timedelta:
 
 
 def _duration(value: object) -> object:
-    return parse_duration(value) if isinstance(value, str) else value
+    if isinstance(value, str):
+        # An empty variable (SHIPYARD_MONITORING__EVERY=) switches an optional schedule off.
+        return None if not value.strip() else parse_duration(value)
+    return value
 
 
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
+OptionalDuration = Annotated[timedelta | None, BeforeValidator(_duration)]
 
 
 class RetentionSettings(BaseModel):
@@ -146,7 +150,7 @@ class RetentionSettings(BaseModel):
 
     model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
 
-    max_age: Duration | None = None
+    max_age: OptionalDuration = None
     """Delete predictions older than this (e.g. ``90d``), on a schedule in the server.
     Default: keep everything (``shipyard db prune`` still works by hand)."""
 
@@ -218,6 +222,27 @@ class RateLimitSettings(BaseModel):
     on_storage_down: Literal["allow", "deny"] = "allow"
     """When Redis cannot be reached: ``allow`` serves without limits (and says so in
     ``/health``); ``deny`` answers 503 to every credentialed request."""
+
+
+class MonitoringSettings(BaseModel):
+    """Monitoring runs: drift, data quality and performance of each served model."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+
+    every: OptionalDuration = timedelta(minutes=15)
+    """How often the server runs monitoring for each model it serves (e.g. ``15m``); empty:
+    never (``shipyard monitor run`` still works). With several workers or replicas, one
+    run per model and period happens: the first to claim it does it."""
+
+    window: Duration = timedelta(hours=24)
+    """How far back a scheduled run looks in the prediction log (e.g. ``24h``)."""
+
+    min_rows: int = Field(default=100, ge=1)
+    """A scheduled run with fewer logged predictions in its window is skipped: drift
+    statistics on a handful of rows mean little."""
+
+    reports_dir: Path | None = None
+    """Where JSON and HTML reports are written. Default: ``<data_dir>/reports``."""
 
 
 class ServerSettings(BaseModel):
@@ -301,6 +326,7 @@ class Settings(BaseSettings):
     log_writer: LogWriterSettings = LogWriterSettings()
     server: ServerSettings = ServerSettings()
     retention: RetentionSettings = RetentionSettings()
+    monitoring: MonitoringSettings = MonitoringSettings()
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
@@ -350,6 +376,10 @@ class Settings(BaseSettings):
 
     def resolved_data_dir(self) -> Path:
         return self.data_dir.expanduser().resolve()
+
+    def reports_dir(self) -> Path:
+        configured = self.monitoring.reports_dir
+        return configured if configured is not None else self.resolved_data_dir() / "reports"
 
     def resolved_log_format(self) -> Literal["json", "console"]:
         if self.log_format != "auto":

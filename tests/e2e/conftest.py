@@ -44,6 +44,7 @@ def server_environment(settings: Settings) -> dict[str, str]:
             "SHIPYARD_DATABASE_URL": settings.resolved_database_url(),
             "SHIPYARD_MLFLOW_TRACKING_URI": settings.resolved_tracking_uri(),
             "SHIPYARD_AUTH__ENABLED": str(settings.auth.enabled).lower(),
+            "SHIPYARD_MONITORING__EVERY": "",  # the schedule's tests turn it on
             # Tests stop servers with SIGTERM; the drain has a test of its own.
             "SHIPYARD_SERVER__DRAIN_SECONDS": "0",
         }

@@ -21,8 +21,18 @@ from shipyard.api.middleware import (
 )
 from shipyard.api.observing import RequestObserver
 from shipyard.api.openapi import build_openapi
-from shipyard.api.routes import access, auth, health, metrics, models, predict, predictions
+from shipyard.api.routes import (
+    access,
+    auth,
+    health,
+    metrics,
+    models,
+    monitoring,
+    predict,
+    predictions,
+)
 from shipyard.config import Settings, load_settings
+from shipyard.services.monitoring_schedule import monitor_periodically
 from shipyard.services.retention import prune_periodically
 from shipyard.services.runtime import Runtime, build_runtime
 from shipyard.telemetry.logs import configure_logging
@@ -42,17 +52,21 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.state.runtime = active
         await asyncio.to_thread(active.start)
         retention = settings.retention
-        pruning = None
+        schedules = []
         if retention.max_age is not None:
-            pruning = asyncio.create_task(
-                prune_periodically(active.database, retention.max_age, retention.every)
+            schedules.append(
+                asyncio.create_task(
+                    prune_periodically(active.database, retention.max_age, retention.every)
+                )
             )
+        if settings.monitoring.every is not None:
+            schedules.append(asyncio.create_task(monitor_periodically(active, active.remember)))
         try:
             with drain_on_sigterm(active, settings.server.drain_seconds):
                 yield
         finally:
-            if pruning is not None:
-                pruning.cancel()
+            for schedule in schedules:
+                schedule.cancel()
             await asyncio.to_thread(active.stop)
 
     app = FastAPI(
@@ -90,6 +104,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         auth.router,
         access.router,
         models.router,
+        monitoring.router,
         predictions.router,
     )
     for router in routers:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from shipyard import __version__
-from shipyard.cli import db, keys, predict, predictions, serve, train, users
+from shipyard.cli import db, keys, monitor, predict, predictions, serve, train, users
 from shipyard.cli.context import error_console, reporting_errors
 from shipyard.config import load_settings
 from shipyard.errors import ShipyardError
@@ -26,6 +26,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(keys.app, name="keys")
 app.add_typer(users.app, name="users")
 app.add_typer(predictions.app, name="predictions")
+app.add_typer(monitor.app, name="monitor")
 app.command("train")(reporting_errors(train.train))
 app.command("serve")(reporting_errors(serve.serve))
 app.command("demo")(reporting_errors(serve.demo))

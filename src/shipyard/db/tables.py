@@ -6,7 +6,18 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, String, TypeDecorator, Uuid
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    TypeDecorator,
+    Uuid,
+)
 from sqlalchemy import text as sa_text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -125,3 +136,35 @@ class UserRow(Base):
     scopes: Mapped[str] = mapped_column(String(100), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class MonitoringRunRow(Base):
+    """One monitoring run of one model: headline numbers in columns, the whole report as
+    JSON. A scheduled run names its ``slot`` (the period it ran for)."""
+
+    __tablename__ = "monitoring_runs"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    model_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    model_version: Mapped[str] = mapped_column(String(50), nullable=False)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    rows: Mapped[int] = mapped_column(Integer, nullable=False)
+    drift_share: Mapped[float] = mapped_column(Float, nullable=False)
+    dataset_drift: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    report: Mapped[dict[str, Any]] = mapped_column(JsonDocument, nullable=False)
+    slot: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+    __table_args__ = (Index("ix_monitoring_runs_model_created_at", "model_name", "created_at"),)
+
+
+class MonitoringClaimRow(Base):
+    """Who runs the scheduled monitoring of a model for one period: the first worker or
+    replica to insert the row; the others skip that period."""
+
+    __tablename__ = "monitoring_claims"
+
+    model_name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    slot: Mapped[str] = mapped_column(String(40), primary_key=True)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

@@ -16,6 +16,7 @@ def server_levels(runtime: Runtime) -> Iterator[Metric]:
     yield from _log_writer(runtime)
     yield from _batcher(runtime)
     yield from _models(runtime)
+    yield from _monitoring(runtime)
 
 
 def _log_writer(runtime: Runtime) -> Iterator[Metric]:
@@ -85,3 +86,75 @@ def _models(runtime: Runtime) -> Iterator[Metric]:
     for name in runtime.models.names:
         failing.add_metric([name], 1 if name in runtime.load_errors else 0)
     yield failing
+
+
+def _monitoring(runtime: Runtime) -> Iterator[Metric]:
+    """The newest monitoring run of each served model."""
+    reports = runtime.latest_reports
+    share = GaugeMetricFamily(
+        "shipyard_drift_share",
+        "Share of input columns that drifted in the latest monitoring run.",
+        labels=["model", "version"],
+    )
+    dataset = GaugeMetricFamily(
+        "shipyard_dataset_drift",
+        "1 when the latest run found the data set drifted (at least half its columns).",
+        labels=["model", "version"],
+    )
+    column = GaugeMetricFamily(
+        "shipyard_column_drift_score",
+        "Drift score of each input column in the latest run (p-value or distance).",
+        labels=["model", "column", "method"],
+    )
+    drifted = GaugeMetricFamily(
+        "shipyard_column_drifted",
+        "1 when the column drifted in the latest run.",
+        labels=["model", "column"],
+    )
+    prediction = GaugeMetricFamily(
+        "shipyard_prediction_drift_score",
+        "Drift score of the predicted labels and of the positive class's probability.",
+        labels=["model", "of", "method"],
+    )
+    performance = GaugeMetricFamily(
+        "shipyard_model_performance",
+        "Scores in the latest run: realised (feedback labels) or estimated (CBPE).",
+        labels=["model", "source", "metric"],
+    )
+    rows = GaugeMetricFamily(
+        "shipyard_monitoring_rows",
+        "Logged predictions in the latest run's window.",
+        labels=["model"],
+    )
+    when = GaugeMetricFamily(
+        "shipyard_monitoring_last_run_timestamp_seconds",
+        "When the latest monitoring run happened (Unix time).",
+        labels=["model"],
+    )
+    for name, report in reports.items():
+        share.add_metric([name, report.version], report.dataset_drift.share)
+        dataset.add_metric([name, report.version], float(report.dataset_drift.drifted))
+        for drift in report.columns:
+            if drift.score is not None:
+                column.add_metric([name, drift.column, drift.method], drift.score)
+            drifted.add_metric([name, drift.column], float(drift.drifted))
+        for of, drift in (
+            ("label", report.prediction.label),
+            ("probability", report.prediction.probability),
+        ):
+            if drift.score is not None:
+                prediction.add_metric([name, of, drift.method], drift.score)
+        scored = (
+            ("realised", report.performance.realised),
+            ("estimated", report.performance.estimated),
+        )
+        for source, scores in scored:
+            if scores is None:
+                continue
+            for metric in ("accuracy", "precision", "recall", "f1", "roc_auc"):
+                value = getattr(scores, metric)
+                if value is not None:
+                    performance.add_metric([name, source, metric], value)
+        rows.add_metric([name], report.rows)
+        when.add_metric([name], report.created_at.timestamp())
+    yield from (share, dataset, column, drifted, prediction, performance, rows, when)

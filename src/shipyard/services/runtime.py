@@ -15,6 +15,7 @@ from shipyard.db.spool import Spool
 from shipyard.db.writer import PredictionLogWriter
 from shipyard.errors import ShipyardError
 from shipyard.registry import ModelRegistry
+from shipyard.schemas.monitoring import MonitoringReport
 from shipyard.services.keys import KeyVerifier
 from shipyard.services.levels import server_levels
 from shipyard.services.loading import load_served_model
@@ -43,6 +44,8 @@ class Runtime:
     failed_logins: RateLimiter
     metrics: ServerMetrics
     load_errors: dict[str, str] = field(default_factory=dict)
+    latest_reports: dict[str, MonitoringReport] = field(default_factory=dict)
+    """The newest monitoring run of each served model (for ``/metrics``)."""
     schema_problem: str | None = None
     draining: bool = False
     durability_problems: list[str] = field(default_factory=list)
@@ -87,6 +90,12 @@ class Runtime:
         # process: out of the collector's reach, a full collection no longer walks it on
         # the request path (it took ~190 ms, straight into the latency tail).
         gc.freeze()
+
+    def remember(self, report: MonitoringReport) -> None:
+        """A monitoring run of this process: its numbers go to ``/metrics`` at once."""
+        current = self.latest_reports.get(report.model)
+        if current is None or current.created_at <= report.created_at:
+            self.latest_reports = {**self.latest_reports, report.model: report}
 
     def begin_drain(self) -> None:
         """Stop saying ready: the process is about to stop; requests are still served."""

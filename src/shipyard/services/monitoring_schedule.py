@@ -1,0 +1,101 @@
+"""Monitoring on a schedule, inside the server: every ``monitoring.every``, each served
+model's window is compared with its training data.
+
+Periods are aligned on the clock (a 15-minute schedule runs at :00, :15, :30, :45), and a
+run claims its (model, period) in the database first, so that with several workers or
+replicas each period is monitored once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from shipyard.db import monitoring as runs
+from shipyard.schemas.monitoring import MonitoringReport
+from shipyard.services.monitoring import NothingToMonitor, monitor_model
+from shipyard.services.runtime import Runtime
+
+logger = logging.getLogger(__name__)
+
+ReportObserver = Callable[[MonitoringReport], None]
+
+
+def period_of(moment: datetime, every: timedelta) -> tuple[str, datetime]:
+    """The period ``moment`` falls in: its name and its end."""
+    seconds = every.total_seconds()
+    index = int(moment.timestamp() // seconds)
+    end = datetime.fromtimestamp((index + 1) * seconds, UTC)
+    return f"{int(seconds)}s-{index}", end
+
+
+def monitor_period(runtime: Runtime, slot: str, now: datetime) -> list[MonitoringReport]:
+    """Monitor every served model once for the period ``slot``, where this process is the
+    first to claim it."""
+    settings = runtime.settings
+    done: list[MonitoringReport] = []
+    for name, served in runtime.models.loaded().items():
+        with runtime.database.session_scope() as session:
+            claimed = runs.claim_slot(session, name, slot, now)
+        if not claimed:
+            continue
+        try:
+            run = monitor_model(
+                runtime.database,
+                runtime.registry,
+                settings.serving,
+                settings.reports_dir(),
+                name,
+                window=settings.monitoring.window,
+                end=now,
+                served=served,
+                slot=slot,
+                min_rows=settings.monitoring.min_rows,
+            )
+        except NothingToMonitor as skipped:
+            logger.info("monitoring skipped: %s", skipped.detail)
+            continue
+        report = run.report
+        logger.info(
+            "monitoring: %s v%s, %d rows, %d/%d columns drifted, report %s",
+            name,
+            report.version,
+            report.rows,
+            report.dataset_drift.drifted_columns,
+            report.dataset_drift.columns,
+            run.html_path,
+        )
+        done.append(report)
+    return done
+
+
+def refresh_latest(runtime: Runtime) -> None:
+    """The newest run of each served model, whoever ran it, for ``/metrics``."""
+    with runtime.database.session_scope() as session:
+        runtime.latest_reports = runs.latest_runs(session, runtime.models.names)
+
+
+async def monitor_periodically(runtime: Runtime, on_report: ReportObserver) -> None:
+    """The in-process schedule: wait for the end of the period, monitor it, repeat."""
+    every = runtime.settings.monitoring.every
+    assert every is not None
+    await asyncio.to_thread(_refresh_quietly, runtime)
+    while True:
+        slot, end = period_of(datetime.now(UTC), every)
+        await asyncio.sleep(max(0.0, (end - datetime.now(UTC)).total_seconds()))
+        try:
+            reports = await asyncio.to_thread(monitor_period, runtime, slot, end)
+            for report in reports:
+                on_report(report)
+        except Exception:  # a schedule boundary: log it, try again next period
+            logger.exception("monitoring of period %s failed", slot)
+        await asyncio.to_thread(_refresh_quietly, runtime)
+
+
+def _refresh_quietly(runtime: Runtime) -> None:
+    try:
+        refresh_latest(runtime)
+    except Exception:
+        logger.exception("reading the latest monitoring runs failed")

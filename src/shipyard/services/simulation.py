@@ -1,0 +1,40 @@
+"""Traffic that looks like production: rows of a data set, shifted on purpose.
+
+``shift_records`` moves every column of a frame by a ``drift`` between 0 (the rows as they
+are) and 1: numbers go up by ``drift`` standard deviations (whole numbers rounded up or
+down at random, so that the shift is right on average), and each category is replaced by
+the column's rarest one with probability ``drift``. At 0.5 every column drifts by
+Evidently's default thresholds; at 0 none does (beyond sampling noise).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from shipyard.domain.schema import FieldType, InputSchema
+
+
+def shift_records(
+    rows: pd.DataFrame, schema: InputSchema, drift: float, rng: np.random.Generator
+) -> pd.DataFrame:
+    """A copy of ``rows`` with every schema column shifted by ``drift`` (0 to 1)."""
+    if not 0.0 <= drift <= 1.0:
+        raise ValueError(f"drift is a share between 0 and 1, not {drift}")
+    shifted = rows.copy()
+    if drift == 0:
+        return shifted
+    for field in schema.fields:
+        column = rows[field.name]
+        if field.type in (FieldType.INTEGER, FieldType.NUMBER):
+            shift = drift * float(column.std(ddof=0) or 1.0)
+            if field.type is FieldType.NUMBER:
+                shifted[field.name] = column + shift
+            else:  # rounded at random, up or down, so that the shift is right on average
+                steps = np.floor(shift + rng.random(len(column))).astype("int64")
+                shifted[field.name] = column.astype("int64") + steps
+        else:
+            rarest = column.value_counts().index[-1]
+            replaced = rng.random(len(column)) < drift
+            shifted[field.name] = column.where(~replaced, rarest)
+    return shifted
