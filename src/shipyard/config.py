@@ -26,7 +26,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shipyard.errors import InvalidSettings
 
@@ -245,6 +245,61 @@ class MonitoringSettings(BaseModel):
     """Where JSON and HTML reports are written. Default: ``<data_dir>/reports``."""
 
 
+def _url_list(value: object) -> object:
+    """Several URLs in one variable: comma or whitespace separated (or a JSON list)."""
+    if isinstance(value, str):
+        return [part for part in re.split(r"[,\s]+", value) if part]
+    return value
+
+
+class AlertSettings(BaseModel):
+    """Alert rules, checked on a schedule in the server, and where notifications go."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+
+    urls: Annotated[list[SecretStr], NoDecode, BeforeValidator(_url_list)] = []
+    """Where alerts go, as apprise URLs: a Discord or Slack webhook URL as you copied it,
+    ``json://host/path`` for any JSON webhook, ``mailtos://user:password@host?to=...`` for
+    e-mail, and ~100 more services. Empty: alerts are logged only."""
+
+    every: OptionalDuration = timedelta(minutes=1)
+    """How often the rules are checked (e.g. ``1m``); empty: never. Request rules look at
+    the requests answered since the previous check."""
+
+    cooldown: Duration = timedelta(hours=1)
+    """While a rule keeps firing, it is notified again after this long, not at every check."""
+
+    min_requests: int = Field(default=20, ge=1)
+    """Request rules stay quiet over fewer requests than this (one 500 out of three is no
+    incident)."""
+
+    error_rate: float | None = Field(default=0.01, ge=0, le=1)
+    """Critical when more than this share of requests end in a 5xx."""
+
+    p95_latency_seconds: float | None = Field(default=2.0, gt=0)
+    """Warning when the 95th percentile of request duration is above this."""
+
+    invalid_input_rate: float | None = Field(default=0.05, ge=0, le=1)
+    """Warning when more than this share of requests get a 422 (callers send bad records)."""
+
+    class_share_max: float | None = Field(default=0.4, ge=0, le=1)
+    """Warning when the positive class's share of the predictions in ``class_share_window``
+    is above this (the seeds alert on more than 40 % positive)."""
+
+    class_share_min: float | None = Field(default=None, ge=0, le=1)
+    """Warning when the positive class's share is below this."""
+
+    class_share_window: Duration = timedelta(hours=1)
+    """How far back the class share is counted."""
+
+    drift_share: float | None = Field(default=0.5, ge=0, le=1)
+    """Warning when the latest monitoring run found at least this share of columns drifted."""
+
+    performance_drop: float | None = Field(default=0.05, ge=0, le=1)
+    """Critical when ROC AUC (realised, else estimated) fell more than this below the
+    version's holdout ROC AUC."""
+
+
 class ServerSettings(BaseModel):
     """The HTTP server started by ``shipyard serve`` and ``shipyard demo``."""
 
@@ -327,6 +382,7 @@ class Settings(BaseSettings):
     server: ServerSettings = ServerSettings()
     retention: RetentionSettings = RetentionSettings()
     monitoring: MonitoringSettings = MonitoringSettings()
+    alerts: AlertSettings = AlertSettings()
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

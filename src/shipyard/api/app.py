@@ -32,10 +32,12 @@ from shipyard.api.routes import (
     predictions,
 )
 from shipyard.config import Settings, load_settings
+from shipyard.services.alerting import Alerts, check_periodically
 from shipyard.services.monitoring_schedule import monitor_periodically
 from shipyard.services.retention import prune_periodically
 from shipyard.services.runtime import Runtime, build_runtime
 from shipyard.telemetry.logs import configure_logging
+from shipyard.telemetry.notifications import Notifier
 
 CORS_HEADERS = ["Content-Type", "X-API-Key", "Authorization", "Idempotency-Key", "X-Request-ID"]
 
@@ -59,8 +61,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                     prune_periodically(active.database, retention.max_age, retention.every)
                 )
             )
+        alerts = Alerts(active, Notifier([url.get_secret_value() for url in settings.alerts.urls]))
+        active.on_report = alerts.after_report
+        if settings.alerts.every is not None:
+            schedules.append(asyncio.create_task(check_periodically(alerts, settings.alerts.every)))
         if settings.monitoring.every is not None:
-            schedules.append(asyncio.create_task(monitor_periodically(active, active.remember)))
+            schedules.append(asyncio.create_task(monitor_periodically(active)))
         try:
             with drain_on_sigterm(active, settings.server.drain_seconds):
                 yield

@@ -9,7 +9,18 @@ from typing import Annotated
 import typer
 
 from shipyard import __version__
-from shipyard.cli import db, keys, monitor, predict, predictions, serve, train, users
+from shipyard.cli import (
+    db,
+    keys,
+    monitor,
+    predict,
+    predictions,
+    serve,
+    simulate,
+    train,
+    users,
+    watch,
+)
 from shipyard.cli.context import error_console, reporting_errors
 from shipyard.config import load_settings
 from shipyard.errors import ShipyardError
@@ -31,6 +42,8 @@ app.command("train")(reporting_errors(train.train))
 app.command("serve")(reporting_errors(serve.serve))
 app.command("demo")(reporting_errors(serve.demo))
 app.command("predict")(reporting_errors(predict.predict))
+app.command("simulate")(reporting_errors(simulate.simulate))
+app.command("watch")(reporting_errors(watch.watch))
 
 
 def _show_version(value: bool) -> None:

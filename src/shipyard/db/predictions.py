@@ -190,3 +190,13 @@ def prune_before(session: Session, cutoff: datetime) -> int:
     session.execute(delete(FeedbackRow).where(FeedbackRow.prediction_id.in_(old)))
     result = session.execute(delete(PredictionRow).where(PredictionRow.created_at < cutoff))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def label_counts(session: Session, model_name: str, since: datetime) -> dict[str, int]:
+    """Predictions of the model since ``since``, counted by predicted label."""
+    rows = session.execute(
+        select(PredictionRow.label, func.count())
+        .where(PredictionRow.model_name == model_name, PredictionRow.created_at >= since)
+        .group_by(PredictionRow.label)
+    )
+    return {str(label): int(count) for label, count in rows}

@@ -168,3 +168,14 @@ class MonitoringClaimRow(Base):
     model_name: Mapped[str] = mapped_column(String(200), primary_key=True)
     slot: Mapped[str] = mapped_column(String(40), primary_key=True)
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class AlertStateRow(Base):
+    """What was last told about one alert rule on one subject (``rule:subject``)."""
+
+    __tablename__ = "alert_states"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    firing: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    since: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    notified_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

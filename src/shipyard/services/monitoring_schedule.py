@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from shipyard.db import monitoring as runs
@@ -19,8 +18,6 @@ from shipyard.services.monitoring import NothingToMonitor, monitor_model
 from shipyard.services.runtime import Runtime
 
 logger = logging.getLogger(__name__)
-
-ReportObserver = Callable[[MonitoringReport], None]
 
 
 def period_of(moment: datetime, every: timedelta) -> tuple[str, datetime]:
@@ -77,7 +74,7 @@ def refresh_latest(runtime: Runtime) -> None:
         runtime.latest_reports = runs.latest_runs(session, runtime.models.names)
 
 
-async def monitor_periodically(runtime: Runtime, on_report: ReportObserver) -> None:
+async def monitor_periodically(runtime: Runtime) -> None:
     """The in-process schedule: wait for the end of the period, monitor it, repeat."""
     every = runtime.settings.monitoring.every
     assert every is not None
@@ -88,7 +85,7 @@ async def monitor_periodically(runtime: Runtime, on_report: ReportObserver) -> N
         try:
             reports = await asyncio.to_thread(monitor_period, runtime, slot, end)
             for report in reports:
-                on_report(report)
+                await asyncio.to_thread(runtime.report_done, report)
         except Exception:  # a schedule boundary: log it, try again next period
             logger.exception("monitoring of period %s failed", slot)
         await asyncio.to_thread(_refresh_quietly, runtime)

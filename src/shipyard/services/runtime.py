@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -46,6 +47,8 @@ class Runtime:
     load_errors: dict[str, str] = field(default_factory=dict)
     latest_reports: dict[str, MonitoringReport] = field(default_factory=dict)
     """The newest monitoring run of each served model (for ``/metrics``)."""
+    on_report: Callable[[MonitoringReport], object] | None = None
+    """Told of each monitoring run this process makes (the alert rules)."""
     schema_problem: str | None = None
     draining: bool = False
     durability_problems: list[str] = field(default_factory=list)
@@ -91,11 +94,17 @@ class Runtime:
         # the request path (it took ~190 ms, straight into the latency tail).
         gc.freeze()
 
-    def remember(self, report: MonitoringReport) -> None:
-        """A monitoring run of this process: its numbers go to ``/metrics`` at once."""
+    def report_done(self, report: MonitoringReport) -> None:
+        """A monitoring run of this process: its numbers go to ``/metrics`` at once, and to
+        the alert rules (blocking: call from a thread)."""
         current = self.latest_reports.get(report.model)
         if current is None or current.created_at <= report.created_at:
             self.latest_reports = {**self.latest_reports, report.model: report}
+        if self.on_report is not None:
+            try:
+                self.on_report(report)
+            except Exception:  # the run is stored whatever the alerts make of it
+                logger.exception("alerting on the monitoring run failed")
 
     def begin_drain(self) -> None:
         """Stop saying ready: the process is about to stop; requests are still served."""

@@ -38,3 +38,24 @@ def shift_records(
             replaced = rng.random(len(column)) < drift
             shifted[field.name] = column.where(~replaced, rarest)
     return shifted
+
+
+def holdout_of(example_name: str) -> tuple[pd.DataFrame, pd.Series]:
+    """The rows an example's models were not trained on (the default training split)."""
+    from shipyard.services.training import TrainingOptions
+    from shipyard.training.datasets import example
+    from shipyard.training.evaluation import stratified_split
+
+    features, target = example(example_name).load()
+    options = TrainingOptions()
+    split = stratified_split(features, target, test_size=options.test_size, seed=options.seed)
+    return split.test_features, split.test_target
+
+
+def draw(
+    features: pd.DataFrame, target: pd.Series | None, rows: int, rng: np.random.Generator
+) -> tuple[pd.DataFrame, pd.Series | None]:
+    """``rows`` rows drawn with replacement (with their labels, where known)."""
+    picked = rng.integers(0, len(features), rows)
+    drawn = features.iloc[picked].reset_index(drop=True)
+    return drawn, (target.iloc[picked].reset_index(drop=True) if target is not None else None)

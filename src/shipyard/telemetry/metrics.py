@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter as Tally
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -29,6 +30,32 @@ COMMIT_SECONDS_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 
 UNMATCHED_ROUTE = "unmatched"
 """The route label of a request no route matched: a scanner's paths must not become
 series of their own."""
+
+
+PROBE_ROUTES = frozenset({"/livez", "/readyz", "/health", "/metrics"})
+"""Routes that monitors call on a schedule: left out of the request totals alerts read."""
+
+
+@dataclass(frozen=True)
+class HttpTotals:
+    """Requests answered so far (probes left out), for alert rules to take differences of."""
+
+    requests: float = 0.0
+    server_errors: float = 0.0
+    invalid_input: float = 0.0
+    slower_than: dict[float, float] = field(default_factory=dict)
+    """Requests slower than each histogram bound (seconds)."""
+
+    def since(self, earlier: HttpTotals) -> HttpTotals:
+        return HttpTotals(
+            self.requests - earlier.requests,
+            self.server_errors - earlier.server_errors,
+            self.invalid_input - earlier.invalid_input,
+            {
+                bound: slower - earlier.slower_than.get(bound, 0.0)
+                for bound, slower in self.slower_than.items()
+            },
+        )
 
 
 class ServerMetrics:
@@ -110,6 +137,25 @@ class ServerMetrics:
 
     def model_failed(self, model: str, version: str) -> None:
         self.model_loads.labels(model, version, "failed").inc()
+
+    def http_totals(self) -> HttpTotals:
+        requests = errors = invalid = 0.0
+        for family in self.requests.collect():
+            for sample in family.samples:
+                if not sample.name.endswith("_total") or sample.labels["route"] in PROBE_ROUTES:
+                    continue
+                requests += sample.value
+                status = sample.labels["status"]
+                errors += sample.value if status.startswith("5") else 0.0
+                invalid += sample.value if status == "422" else 0.0
+        at_most: dict[float, float] = {}
+        for family in self.request_seconds.collect():
+            for sample in family.samples:
+                if sample.name.endswith("_bucket") and sample.labels["route"] not in PROBE_ROUTES:
+                    bound = float(sample.labels["le"])
+                    at_most[bound] = at_most.get(bound, 0.0) + sample.value
+        slower = {bound: requests - count for bound, count in at_most.items()}
+        return HttpTotals(requests, errors, invalid, slower)
 
     def watch(self, read: Callable[[], Iterator[Metric]]) -> None:
         """Add levels read at scrape time (``read`` yields metric families)."""

@@ -66,5 +66,5 @@ async def run_monitoring(
         window=window or settings.monitoring.window,
         served=served,
     )
-    runtime.remember(done.report)
+    await asyncio.to_thread(runtime.report_done, done.report)
     return done.report
