@@ -318,6 +318,10 @@ class ServerSettings(BaseModel):
     """Log one line per request: request id, method, path, route, status, duration, and for
     predictions the model, version, label and probability."""
 
+    tracing: bool = False
+    """Export an OpenTelemetry trace of each request over OTLP/HTTP to
+    ``OTEL_EXPORTER_OTLP_ENDPOINT`` (needs the ``otel`` extra)."""
+
     drain_seconds: float = Field(default=5.0, ge=0)
     """On SIGTERM, answer /readyz with 503 for this long (still serving) before stopping."""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -127,3 +129,20 @@ def test_the_cli_runs_a_window_and_lists_the_history(
     )
     assert wrong.exit_code != 0
     assert "not a duration" in wrong.output
+
+
+def test_the_grafana_dashboard_only_asks_for_metrics_the_server_exports(
+    client: TestClient, cli_env: dict[str, str], employees: tuple[pd.DataFrame, pd.Series]
+) -> None:
+    features, _ = employees
+    send(client, features.sample(150, random_state=14))
+    ran = client.post("/v1/models/attrition/monitoring", params={"window": "1h"})
+    assert ran.status_code == 201
+    exported = set(samples(client))
+    printed = CliRunner().invoke(app, ["monitor", "grafana"], env=cli_env)
+    assert printed.exit_code == 0, printed.output
+    dashboard = json.loads(printed.output)
+    queries = [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
+    asked = {name for query in queries for name in re.findall(r"shipyard_[a-z_]+", query)}
+    assert len(asked) > 10
+    assert asked <= exported, asked - exported

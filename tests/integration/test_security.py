@@ -85,6 +85,14 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/v1/models/{name}/predict"): PREDICT,
     ("GET", "/v1/models"): MODELS,
     ("GET", "/v1/models/{name}"): MODELS,
+    # Monitoring: reading runs is reading traffic; running one costs seconds of CPU.
+    ("GET", "/v1/models/{name}/monitoring"): READ,
+    ("POST", "/v1/models/{name}/monitoring"): {
+        "none": 401,
+        "predict": 403,
+        "read": 403,
+        "admin": 201,
+    },
     ("GET", "/v1/predictions"): READ,
     ("GET", "/v1/predictions/{prediction_id}"): READ,
     ("POST", "/v1/predictions/{prediction_id}/feedback"): READ,

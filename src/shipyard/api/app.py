@@ -84,9 +84,15 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
         # FastAPI's built-in OpenTelemetry bridge asks the OpenTelemetry API on every request
-        # whether a provider is configured (8 % of a prediction's CPU here); off until
-        # tracing is configured.
-        telemetry={"tracing": False, "metrics": False, "logs": False},
+        # whether a provider is configured (8 % of a prediction's CPU here): off unless
+        # traces are wanted. Metrics and logs have their own pipelines (/metrics, structlog).
+        telemetry={
+            "tracing": settings.server.tracing,
+            "auto_configure": settings.server.tracing,
+            "operation_spans": False,
+            "metrics": False,
+            "logs": False,
+        },
     )
     app.state.settings = settings
     install_error_handlers(app)

@@ -13,6 +13,7 @@ from shipyard.config import parse_duration
 from shipyard.schemas.monitoring import MonitoringReport
 from shipyard.services.monitoring import monitor_model, recent_reports
 from shipyard.services.runtime import registry_for
+from shipyard.telemetry.metrics import grafana_dashboard
 
 app = typer.Typer(help="Monitor models: drift, data quality, performance.", no_args_is_help=True)
 
@@ -104,3 +105,9 @@ def history(
             _score(report.performance.estimated.roc_auc),
         )
     console.print(table)
+
+
+@app.command("grafana")
+def grafana() -> None:
+    """Print the Grafana dashboard of shipyard's metrics (JSON, to import or provision)."""
+    print(grafana_dashboard())  # noqa: T201 (the output is the product: pipe it to a file)

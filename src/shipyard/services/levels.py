@@ -31,28 +31,26 @@ def _log_writer(runtime: Runtime) -> Iterator[Metric]:
         "Rows waiting for the log writer's next commit (its backlog).",
         value=writer.pending_rows,
     )
-    if writer.spool is None:
-        return
-    spool = writer.spool.status()
+    spool = writer.spool.status() if writer.spool is not None else None
     yield GaugeMetricFamily(
         "shipyard_prediction_log_spool_backlog_rows",
-        "Acknowledged rows in the spool journal, waiting for the database.",
-        value=spool.backlog_rows,
+        "Acknowledged rows in the spool journal, waiting for the database (0 without one).",
+        value=spool.backlog_rows if spool else 0,
     )
     yield GaugeMetricFamily(
         "shipyard_prediction_log_spool_bytes",
         "Size of the spool journal.",
-        value=spool.size_bytes,
+        value=spool.size_bytes if spool else 0,
     )
     yield CounterMetricFamily(
         "shipyard_prediction_log_spooled_rows",
         "Rows journaled because the database could not take them.",
-        value=spool.spooled_rows,
+        value=spool.spooled_rows if spool else 0,
     )
     yield CounterMetricFamily(
         "shipyard_prediction_log_replayed_rows",
         "Rows replayed from the spool journal into the database.",
-        value=spool.replayed_rows,
+        value=spool.replayed_rows if spool else 0,
     )
 
 

@@ -132,8 +132,9 @@ class ServerMetrics:
 
     def model_loaded(self, model: str, version: str, *, replaced: str | None) -> None:
         self.model_loads.labels(model, version, "loaded").inc()
+        swaps = self.model_swaps.labels(model)  # exported from the first load on, at 0
         if replaced is not None and replaced != version:
-            self.model_swaps.labels(model).inc()
+            swaps.inc()
 
     def model_failed(self, model: str, version: str) -> None:
         self.model_loads.labels(model, version, "failed").inc()
@@ -175,3 +176,10 @@ class _Levels(Collector):
 
 def gauge(name: str, documentation: str, labels: Sequence[str] = ()) -> GaugeMetricFamily:
     return GaugeMetricFamily(name, documentation, labels=list(labels) if labels else None)
+
+
+def grafana_dashboard() -> str:
+    """The Grafana dashboard shipped with shipyard (JSON), over these metrics."""
+    from importlib import resources
+
+    return (resources.files("shipyard.telemetry") / "grafana" / "shipyard.json").read_text()
