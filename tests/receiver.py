@@ -60,3 +60,59 @@ def receiver() -> Iterator[Receiver]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@dataclass
+class MailReceiver:
+    host: str
+    port: int
+    messages: list[str] = field(default_factory=list)
+
+    def wait_for(self, count: int, timeout: float = 30.0) -> list[str]:
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return list(self.messages)
+
+
+@contextmanager
+def mail_receiver() -> Iterator[MailReceiver]:
+    """A minimal SMTP server (plain, no authentication) that keeps each message's text."""
+    import socketserver
+
+    state = MailReceiver("127.0.0.1", 0)
+
+    class Session(socketserver.StreamRequestHandler):
+        def reply(self, line: str) -> None:
+            self.wfile.write(f"{line}\r\n".encode())
+
+        def handle(self) -> None:
+            self.reply("220 receiver ESMTP")
+            while line := self.rfile.readline():
+                command = line.decode(errors="replace").strip()
+                verb = command.split(" ", 1)[0].upper()
+                if verb == "EHLO":
+                    self.reply("250 receiver")
+                elif verb == "DATA":
+                    self.reply("354 end with <CRLF>.<CRLF>")
+                    lines = []
+                    while (body := self.rfile.readline()) not in (b".\r\n", b""):
+                        lines.append(body.decode(errors="replace"))
+                    state.messages.append("".join(lines))
+                    self.reply("250 queued")
+                elif verb == "QUIT":
+                    self.reply("221 bye")
+                    return
+                else:  # HELO, MAIL FROM, RCPT TO, RSET, NOOP
+                    self.reply("250 ok")
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Session)
+    server.daemon_threads = True
+    state.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -18,15 +18,12 @@ Column = tuple[Numbers | Categories, int]
 
 
 def from_series(values: pd.Series, kind: ColumnKind) -> Column:
-    missing = int(values.isna().sum())
     if kind == "numeric":
         numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-        return Numbers.of(numbers), missing
-    present = values.dropna()
-    if pd.api.types.is_bool_dtype(present):
-        present = present.map({True: "true", False: "false"})  # as Arrow writes booleans
-    counts = present.astype(str).value_counts()
-    return Categories({str(k): int(v) for k, v in counts.items()}), missing
+        finite = Numbers.of(numbers)
+        return finite, len(values) - finite.rows
+    # Through Arrow, so that categories are counted (and booleans written) as for the log.
+    return from_arrow(pa.array(values, from_pandas=True), kind)
 
 
 def from_arrow(values: pa.Array | pa.ChunkedArray, kind: ColumnKind) -> Column:

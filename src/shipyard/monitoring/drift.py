@@ -46,17 +46,20 @@ class Numbers:
     def rows(self) -> int:
         return int(self.sorted.size)
 
-    def distinct(self) -> Floats:
+    def _starts(self) -> np.ndarray[Any, np.dtype[np.intp]]:
+        """Where each run of equal values begins (the values are sorted: no sort needed)."""
         if self.sorted.size == 0:
-            return self.sorted
-        keep = np.empty(self.sorted.size, dtype=bool)
-        keep[0] = True
-        np.not_equal(self.sorted[1:], self.sorted[:-1], out=keep[1:])
-        return self.sorted[keep]
+            return np.empty(0, dtype=np.intp)
+        return np.flatnonzero(np.r_[True, self.sorted[1:] != self.sorted[:-1]])
+
+    def distinct(self) -> Floats:
+        return self.sorted[self._starts()]
 
     def counts(self) -> Categories:
-        values, counts = np.unique(self.sorted, return_counts=True)
-        return Categories({_number_key(v): int(c) for v, c in zip(values, counts, strict=True)})
+        starts = self._starts()
+        sizes = np.diff(np.r_[starts, self.sorted.size])
+        values = self.sorted[starts]
+        return Categories({_number_key(v): int(c) for v, c in zip(values, sizes, strict=True)})
 
 
 @dataclass(frozen=True)
@@ -152,7 +155,7 @@ def _categorical(
 def wasserstein_sorted(u: Floats, v: Floats) -> float:
     """First Wasserstein distance of two samples given sorted: the area between their
     empirical CDFs, evaluated at every distinct value of either."""
-    support = np.union1d(u[np.r_[True, u[1:] != u[:-1]]], v[np.r_[True, v[1:] != v[:-1]]])
+    support = np.union1d(Numbers(u).distinct(), Numbers(v).distinct())
     if support.size < 2:
         return 0.0
     points = support[:-1]

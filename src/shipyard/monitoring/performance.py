@@ -30,6 +30,28 @@ def _f1(precision: float | None, recall: float | None) -> float | None:
     return 2 * precision * recall / (precision + recall)
 
 
+def _scores(
+    rows: int,
+    accuracy: float,
+    *,
+    true_positives: float,
+    called_positive: float,
+    actually_positive: float,
+    area: float | None,
+) -> ClassificationScores:
+    """Scores from the (observed or expected) counts of the positive class."""
+    precision = _ratio(true_positives, called_positive)
+    recall = _ratio(true_positives, actually_positive)
+    return ClassificationScores(
+        rows=rows,
+        accuracy=accuracy,
+        precision=precision,
+        recall=recall,
+        f1=_f1(precision, recall),
+        roc_auc=area,
+    )
+
+
 def realised_scores(
     truth: Labels, predicted: Labels, positive_probability: Floats | None, positive: str
 ) -> ClassificationScores:
@@ -42,16 +64,13 @@ def realised_scores(
         return ClassificationScores(rows=rows, accuracy=accuracy)
     actual = truth == positive
     called = predicted == positive
-    true_positives = float(np.sum(actual & called))
-    precision = _ratio(true_positives, float(np.sum(called)))
-    recall = _ratio(true_positives, float(np.sum(actual)))
-    return ClassificationScores(
-        rows=rows,
-        accuracy=accuracy,
-        precision=precision,
-        recall=recall,
-        f1=_f1(precision, recall),
-        roc_auc=roc_auc(actual, positive_probability),
+    return _scores(
+        rows,
+        accuracy,
+        true_positives=float(np.sum(actual & called)),
+        called_positive=float(np.sum(called)),
+        actually_positive=float(np.sum(actual)),
+        area=roc_auc(actual, positive_probability),
     )
 
 
@@ -83,18 +102,15 @@ def estimated_scores(probabilities: Floats, positive_index: int | None) -> Class
         return ClassificationScores(rows=rows, accuracy=accuracy)
     p = probabilities[:, positive_index]
     called = probabilities.argmax(axis=1) == positive_index
-    true_positives = float(p[called].sum())
-    false_positives = float((1 - p[called]).sum())
-    false_negatives = float(p[~called].sum())
-    precision = _ratio(true_positives, true_positives + false_positives)
-    recall = _ratio(true_positives, true_positives + false_negatives)
-    return ClassificationScores(
-        rows=rows,
-        accuracy=accuracy,
-        precision=precision,
-        recall=recall,
-        f1=_f1(precision, recall),
-        roc_auc=_expected_roc_auc(p),
+    # A row called positive is a true positive with probability p; any row is positive
+    # with probability p.
+    return _scores(
+        rows,
+        accuracy,
+        true_positives=float(p[called].sum()),
+        called_positive=float(called.sum()),
+        actually_positive=float(p.sum()),
+        area=_expected_roc_auc(p),
     )
 
 

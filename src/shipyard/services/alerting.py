@@ -31,26 +31,26 @@ def request_findings(rules: AlertSettings, interval: HttpTotals) -> list[Finding
     findings: list[Finding] = []
     enough = interval.requests >= rules.min_requests
     seen = f"over {interval.requests:.0f} requests"
-    if rules.error_rate is not None:
-        rate = _share(interval.server_errors, interval.requests)
+    for rule, severity, count, limit, what in (
+        ("error_rate", Severity.CRITICAL, interval.server_errors, rules.error_rate, "were 5xx"),
+        (
+            "invalid_input_rate",
+            Severity.WARNING,
+            interval.invalid_input,
+            rules.invalid_input_rate,
+            "got 422",
+        ),
+    ):
+        if limit is None:
+            continue
+        rate = _share(count, interval.requests)
         findings.append(
             Finding(
-                "error_rate",
+                rule,
                 SERVER,
-                Severity.CRITICAL,
-                enough and rate > rules.error_rate,
-                f"{rate:.1%} of answers were 5xx {seen} (limit {rules.error_rate:.1%})",
-            )
-        )
-    if rules.invalid_input_rate is not None:
-        rate = _share(interval.invalid_input, interval.requests)
-        findings.append(
-            Finding(
-                "invalid_input_rate",
-                SERVER,
-                Severity.WARNING,
-                enough and rate > rules.invalid_input_rate,
-                f"{rate:.1%} of requests got 422 {seen} (limit {rules.invalid_input_rate:.1%})",
+                severity,
+                enough and rate > limit,
+                f"{rate:.1%} of requests {what} {seen} (limit {limit:.1%})",
             )
         )
     if rules.p95_latency_seconds is not None and interval.slower_than:
