@@ -53,7 +53,8 @@ class Numbers:
         return np.flatnonzero(np.r_[True, self.sorted[1:] != self.sorted[:-1]])
 
     def distinct(self) -> Floats:
-        return self.sorted[self._starts()]
+        values: Floats = self.sorted[self._starts()]
+        return values
 
     def counts(self) -> Categories:
         starts = self._starts()
