@@ -172,7 +172,7 @@ def main() -> None:
         "evidently_seconds": evidently["seconds"],
         "evidently_import_seconds": evidently["import_seconds"],
         "shipyard_drifted": report.dataset_drift.drifted_columns,
-        "evidently_drifted": evidently["drifted"],
+        "evidently_drifted": int(evidently["drifted"]["count"]),
         "agreeing_columns": agree,
         "disagreements": {
             name: {"shipyard": ours[name], "evidently": theirs.get(name)}

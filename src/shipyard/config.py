@@ -507,7 +507,8 @@ def _env_name(prefix: str, name: str, field_info: object) -> str:
     return f"`{prefix}{name.upper()}`"
 
 
-def _duration_text(value: timedelta) -> str:
+def duration_text(value: timedelta) -> str:
+    """A duration as :func:`parse_duration` reads it (``900 s`` -> ``15m``)."""
     seconds = int(value.total_seconds())
     for unit, size in (("w", 604_800), ("d", 86_400), ("h", 3_600), ("m", 60)):
         if seconds % size == 0:
@@ -518,7 +519,7 @@ def _duration_text(value: timedelta) -> str:
 def _default_text(field_info: object) -> str:
     default = getattr(field_info, "default", None)
     if isinstance(default, timedelta):
-        return f"`{_duration_text(default)}`"
+        return f"`{duration_text(default)}`"
     if isinstance(default, BaseModel) or default is None:
         return "—" if default is None else ""
     return f"`{default}`"

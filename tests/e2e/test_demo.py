@@ -60,6 +60,17 @@ def test_demo_trains_serves_and_its_curl_example_works(tmp_path: Path) -> None:
             headers={"X-API-Key": headers["X-API-Key"]},
         ).json()
         assert len(listed["items"]) == 1
+        [simulate] = [line for line in output.splitlines() if line.startswith("shipyard simulate")]
+        sent = subprocess.run(
+            [sys.executable, "-m", "shipyard", *shlex.split(simulate)[1:], "--rows", "60"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert sent.returncode == 0, sent.stdout + sent.stderr
+        assert "60 records sent to attrition with drift 0.5" in sent.stdout
+        assert "monitoring every 1m" in output
     finally:
         stop(process)
     assert (data_dir / "mlflow.db").exists()

@@ -12,7 +12,7 @@ import uvicorn
 
 from shipyard.cli.context import console, current_settings, error_console, log_database
 from shipyard.cli.train import run_training
-from shipyard.config import Settings
+from shipyard.config import Settings, duration_text
 from shipyard.db import Database, upgrade_database
 from shipyard.domain.auth import Scope
 from shipyard.errors import DatabaseUnavailable, ModelNotFound, ModelVersionNotFound
@@ -90,6 +90,7 @@ def serve(
 
 
 DEMO_KEY_NAME = "demo"
+DEMO_MONITORING_EVERY = "1m"
 
 
 def _demo_key(settings: Settings) -> str | None:
@@ -130,6 +131,8 @@ def demo(
     port: Annotated[int | None, typer.Option(help="Port (default 8000, or $PORT).")] = None,
 ) -> None:
     """Train the demo model if there is no champion yet, migrate, and serve it."""
+    # A demo shows drift being caught within a minute, not a quarter of an hour.
+    os.environ.setdefault("SHIPYARD_MONITORING__EVERY", DEMO_MONITORING_EVERY)
     settings = current_settings()
     registry = registry_for(settings)
     for name in settings.serving.models:
@@ -159,4 +162,16 @@ def demo(
         f"curl -s{_auth_header(key)} 'http://localhost:{chosen_port}/v1/predictions?limit=5'\n",
         soft_wrap=True,
     )
+    every = settings.monitoring.every
+    name = settings.serving.served_default()
+    if every is not None and name in EXAMPLES:
+        key_option = f" --api-key {key}" if key else ""
+        console.print(
+            f"Watch drift get caught (monitoring every {duration_text(every)}, alerts logged here):"
+        )
+        console.print(
+            f"shipyard simulate --model {name} --drift 0.5 --url http://localhost:{chosen_port}"
+            f"{key_option}\n",
+            soft_wrap=True,
+        )
     _run_server(host, chosen_port, 1, settings.server.access_log)
