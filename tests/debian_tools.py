@@ -31,12 +31,10 @@ def debian_tool(command: str, package: str) -> Path:
             f"install Debian's {package} package (or put {command} on PATH)"
         )
     with tempfile.TemporaryDirectory() as download:
-        subprocess.run(
-            ["apt-get", "download", package],
-            cwd=download,
-            check=True,
-            capture_output=True,
-        )
+        fetched = subprocess.run(["apt-get", "download", package], cwd=download, check=False)
+        if fetched.returncode != 0:  # a fresh machine may not have read the package lists yet
+            subprocess.run(["apt-get", "update", "-qq"], check=True)
+            subprocess.run(["apt-get", "download", package], cwd=download, check=True)
         (deb,) = Path(download).glob(f"{package}_*.deb")
         unpacked.mkdir(parents=True, exist_ok=True)
         subprocess.run(["dpkg-deb", "-x", str(deb), str(unpacked)], check=True)
