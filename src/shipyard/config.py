@@ -137,7 +137,9 @@ def parse_duration(text: str) -> timedelta:
 def _duration(value: object) -> object:
     if isinstance(value, str):
         # An empty variable (SHIPYARD_MONITORING__EVERY=) switches an optional schedule off.
-        return None if not value.strip() else parse_duration(value)
+        value = None if not value.strip() else parse_duration(value)
+    if isinstance(value, timedelta) and value <= timedelta(0):
+        raise ValueError("a duration must be longer than zero, e.g. 30s or 15m")
     return value
 
 

@@ -146,3 +146,46 @@ def test_the_grafana_dashboard_only_asks_for_metrics_the_server_exports(
     asked = {name for query in queries for name in re.findall(r"shipyard_[a-z_]+", query)}
     assert len(asked) > 10
     assert asked <= exported, asked - exported
+
+
+def test_the_window_keeps_each_fields_type_whatever_its_values_look_like(
+    migrated: Settings,
+) -> None:
+    """A text that looks like a date stays that text; a key a record lacks is null; rows of
+    another version are left out."""
+    import dataclasses
+    from datetime import UTC, datetime, timedelta
+
+    from shipyard.db import open_database
+    from shipyard.db.windows import read_window
+    from shipyard.domain.schema import FieldType, InputField, InputSchema
+    from tests.conftest import log_entries, prediction_entry
+
+    database = open_database(migrated.resolved_database_url())
+    schema = InputSchema(
+        (
+            InputField("Department", FieldType.STRING),
+            InputField("Age", FieldType.NUMBER),
+            InputField("Note", FieldType.STRING, required=False),
+        )
+    )
+    dated = dataclasses.replace(
+        prediction_entry(), inputs={"Department": "2024-01-05", "Age": 1e20}
+    )
+    log_entries(database, dated, prediction_entry(), prediction_entry(version="2"))
+    now = datetime.now(UTC)
+    window = read_window(
+        database,
+        "attrition",
+        now - timedelta(hours=1),
+        now + timedelta(seconds=1),
+        schema,
+        ("No", "Yes"),
+        version="1",
+    )
+    database.dispose()
+    assert window.rows == 2
+    assert sorted(window.inputs.column("Department").to_pylist()) == ["2024-01-05", "Sales"]
+    assert 1e20 in window.inputs.column("Age").to_pylist()
+    assert window.inputs.column("Note").to_pylist() == [None, None]
+    assert window.feedback.tolist() == [None, None]

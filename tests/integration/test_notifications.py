@@ -49,6 +49,6 @@ def test_discord_and_slack_webhook_urls_are_taken_as_copied() -> None:
 def test_a_url_apprise_cannot_use_is_refused_without_showing_its_secret() -> None:
     with pytest.raises(InvalidSettings) as refused:
         Notifier(["nosuchservice://user:s3cret@host/token123"])
-    assert "nosuchservice://host/..." in refused.value.detail
+    assert "URL 1 (nosuchservice://...)" in refused.value.detail
     assert "s3cret" not in refused.value.detail
     assert "token123" not in refused.value.detail

@@ -50,6 +50,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Built first: an alert URL apprise cannot use stops the start before anything runs.
+        notifier = Notifier([url.get_secret_value() for url in settings.alerts.urls])
         active = runtime or build_runtime(settings)
         app.state.runtime = active
         await asyncio.to_thread(active.start)
@@ -61,7 +63,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                     prune_periodically(active.database, retention.max_age, retention.every)
                 )
             )
-        alerts = Alerts(active, Notifier([url.get_secret_value() for url in settings.alerts.urls]))
+        alerts = Alerts(active, notifier)
         active.on_report = alerts.after_report
         if settings.alerts.every is not None:
             schedules.append(asyncio.create_task(check_periodically(alerts, settings.alerts.every)))
@@ -73,6 +75,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         finally:
             for schedule in schedules:
                 schedule.cancel()
+            # A run in progress finishes its thread before the database goes away.
+            await asyncio.gather(*schedules, return_exceptions=True)
             await asyncio.to_thread(active.stop)
 
     app = FastAPI(
@@ -107,8 +111,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             expose_headers=["X-Request-ID", "Retry-After", "Idempotent-Replayed"],
         )
     app.add_middleware(RejectNulMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.env == "prod")
     app.add_middleware(RequestObserver, access_log=settings.server.access_log)
+    # Outermost of shipyard's: every answer, the observer's own 500 included, has the headers.
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.env == "prod")
     predict.add_predict_routes(app)  # first: routes are matched in order; this is the hot path
     routers = (
         health.router,

@@ -9,7 +9,9 @@ logged as one line with what the predict routes add: model, version, label, prob
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import logging
 import os
 import re
 import time
@@ -23,8 +25,24 @@ from shipyard.telemetry.logs import access_logger
 from shipyard.telemetry.metrics import UNMATCHED_ROUTE
 
 REQUEST_ID_HEADER = "x-request-id"
+CLIENT_GONE = 499
+"""Status recorded for a request whose caller disconnected before the answer (as nginx
+does): counted apart from the server's errors."""
+_INTERNAL_ERROR = (
+    b'{"error":"InternalError","detail":"an unexpected error occurred; it was logged"}'
+)
+_INTERNAL_ERROR_START: Message = {
+    "type": "http.response.start",
+    "status": 500,
+    "headers": [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(_INTERNAL_ERROR)).encode()),
+    ],
+}
+_INTERNAL_ERROR_BODY: Message = {"type": "http.response.body", "body": _INTERNAL_ERROR}
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _PREDICTION_STATE = "prediction"
+logger = logging.getLogger("shipyard.api")
 
 
 class RequestIds:
@@ -83,7 +101,7 @@ class RequestObserver:
         request_id = sent if _SAFE_REQUEST_ID.match(sent) else self._ids.new()
         scope.setdefault("state", {})["request_id"] = request_id
         header = (REQUEST_ID_HEADER.encode(), request_id.encode())
-        status = 500  # what the caller gets if the app fails before answering
+        status = 0  # no answer started yet
 
         async def send_observed(message: Message) -> None:
             nonlocal status
@@ -95,9 +113,20 @@ class RequestObserver:
         bound = structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
             await self.app(scope, receive, send_observed)
+        except asyncio.CancelledError:
+            status = status or CLIENT_GONE  # the caller hung up: not the server's error
+            raise
+        except Exception:
+            # Answered here rather than by Starlette's outermost handler, so that the line
+            # logged and the 500 sent both carry the request id.
+            logger.exception("unhandled error")
+            if status:
+                raise  # the answer has begun: nothing else can be sent
+            await send_observed(_INTERNAL_ERROR_START)
+            await send_observed(_INTERNAL_ERROR_BODY)
         finally:
             structlog.contextvars.reset_contextvars(**bound)
-            self._finished(scope, request_id, status, time.perf_counter() - started)
+            self._finished(scope, request_id, status or 500, time.perf_counter() - started)
 
     def _finished(self, scope: Scope, request_id: str, status: int, seconds: float) -> None:
         route = getattr(scope.get("route"), "path", None) or UNMATCHED_ROUTE

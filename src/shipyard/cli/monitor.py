@@ -10,6 +10,7 @@ from rich.table import Table
 
 from shipyard.cli.context import console, current_settings, log_database, reporting_errors
 from shipyard.config import parse_duration
+from shipyard.domain.timestamps import as_utc
 from shipyard.schemas.monitoring import MonitoringReport
 from shipyard.services.monitoring import monitor_model, recent_reports
 from shipyard.services.runtime import registry_for
@@ -67,7 +68,7 @@ def run(
             settings.reports_dir(),
             model,
             window=length,
-            end=end,
+            end=as_utc(end),
             version=version,
         )
     report = done.report

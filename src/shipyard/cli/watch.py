@@ -35,14 +35,17 @@ def watch(
     notifier = Notifier(urls)
     watcher = Watcher(url, retries=retries, timeout_seconds=limit.total_seconds())
     console.print(f"watching {url} every {every}; alerts to {len(urls)} destination(s)")
+    untold: Notice | None = None  # a change not delivered yet: sent again at each probe
     try:
         while True:
             finding = watcher.step()
             if finding is not None:
-                notice = Notice(finding, "firing" if finding.firing else "resolved")
-                tone = "critical" if finding.firing else "resolved"
-                console.print(f"{notice.title}: {finding.summary}")
-                notifier.send(notice.title, finding.summary, tone)
+                untold = Notice(finding, "firing" if finding.firing else "resolved")
+                console.print(f"{untold.title}: {finding.summary}")
+            if untold is not None:
+                tone = "critical" if untold.finding.firing else "resolved"
+                if notifier.send(untold.title, untold.finding.summary, tone):
+                    untold = None
             time.sleep(pause.total_seconds())
     except KeyboardInterrupt:
         pass

@@ -66,3 +66,12 @@ def claim_slot(session: Session, model_name: str, slot: str, now: datetime) -> b
 
 def forget_claims_before(session: Session, before: datetime) -> None:
     session.execute(delete(MonitoringClaimRow).where(MonitoringClaimRow.claimed_at < before))
+
+
+def release_slot(session: Session, model_name: str, slot: str) -> None:
+    """Give a claimed period back (its run failed)."""
+    session.execute(
+        delete(MonitoringClaimRow).where(
+            MonitoringClaimRow.model_name == model_name, MonitoringClaimRow.slot == slot
+        )
+    )

@@ -153,32 +153,22 @@ def _fetch(
 
 
 def _parse(lines: bytes, inputs_schema: pa.Schema, classes_schema: pa.Schema) -> pa.Table:
-    """One chunk's lines as four columns of fixed types, whatever the chunk's values let
-    Arrow infer (a field absent or always null in a chunk, integers that look like floats)."""
-    parsed = pa_json.read_json(io.BytesIO(lines))
-    return pa.table(
-        {
-            "inputs": _conformed(parsed.column("inputs"), inputs_schema),
-            "label": parsed.column("label").cast(pa.string()),
-            "probabilities": _conformed(parsed.column("probabilities"), classes_schema),
-            "feedback": parsed.column("feedback").cast(pa.string()),
-        }
+    """One chunk's lines as four columns of the types the schema says, never inferred: a
+    text that looks like a date stays text, a large float stays a float, and a key that is
+    absent is null."""
+    schema = pa.schema(
+        [
+            ("inputs", pa.struct(list(inputs_schema))),
+            ("label", pa.string()),
+            ("probabilities", pa.struct(list(classes_schema))),
+            ("feedback", pa.string()),
+        ]
     )
-
-
-def _conformed(column: pa.ChunkedArray, schema: pa.Schema) -> pa.StructArray:
-    """A struct column with exactly ``schema``'s fields; absent keys are null."""
-    rows = len(column)
-    present = {field.name for field in column.type} if pa.types.is_struct(column.type) else set()
-    arrays = [
-        pc.struct_field(column, field.name).cast(field.type)
-        if field.name in present
-        else pa.nulls(rows, field.type)
-        for field in schema
-    ]
-    return pa.StructArray.from_arrays(
-        [a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a for a in arrays],
-        fields=list(schema),
+    return pa_json.read_json(
+        io.BytesIO(lines),
+        parse_options=pa_json.ParseOptions(
+            explicit_schema=schema, unexpected_field_behavior="ignore"
+        ),
     )
 
 

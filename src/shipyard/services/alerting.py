@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 from datetime import UTC, datetime, timedelta
 
 from shipyard.config import AlertSettings
@@ -19,7 +21,9 @@ from shipyard.telemetry.metrics import HttpTotals
 from shipyard.telemetry.notifications import Notifier
 
 logger = logging.getLogger(__name__)
-SERVER = "server"
+SERVER = f"server {socket.gethostname()}:{os.getpid()}"
+"""Request rules read this process's own counters: each process (worker, replica) is a
+subject of its own, so that one's quiet minute cannot resolve another's alert."""
 
 
 def _share(part: float, whole: float) -> float:
@@ -27,9 +31,12 @@ def _share(part: float, whole: float) -> float:
 
 
 def request_findings(rules: AlertSettings, interval: HttpTotals) -> list[Finding]:
-    """Errors, slow answers and refused input among the requests of one interval."""
+    """Errors, slow answers and refused input among the requests of one interval. Over too
+    few requests the rules say nothing either way: a firing alert is not resolved by a
+    quiet minute."""
     findings: list[Finding] = []
-    enough = interval.requests >= rules.min_requests
+    if interval.requests < rules.min_requests:
+        return findings
     seen = f"over {interval.requests:.0f} requests"
     for rule, severity, count, limit, what in (
         ("error_rate", Severity.CRITICAL, interval.server_errors, rules.error_rate, "were 5xx"),
@@ -49,7 +56,7 @@ def request_findings(rules: AlertSettings, interval: HttpTotals) -> list[Finding
                 rule,
                 SERVER,
                 severity,
-                enough and rate > limit,
+                rate > limit,
                 f"{rate:.1%} of requests {what} {seen} (limit {limit:.1%})",
             )
         )
@@ -64,7 +71,7 @@ def request_findings(rules: AlertSettings, interval: HttpTotals) -> list[Finding
                 "p95_latency",
                 SERVER,
                 Severity.WARNING,
-                enough and slow > 0.05,
+                slow > 0.05,
                 f"{slow:.1%} of requests took over {bound:g} s {seen} (p95 limit {limit:g} s)",
             )
         )
@@ -166,20 +173,29 @@ class Alerts:
         """Notify each finding whose state changed (or whose reminder is due)."""
         sent: list[Notice] = []
         for finding in findings:
-            with self.runtime.database.session_scope() as session:
-                previous = states.load_state(session, finding.key)
-                new, notice = decide(previous, finding, now, self.rules.cooldown)
-                if notice is None or new is None or not states.swap_state(session, previous, new):
-                    continue  # nothing to tell, or another process told it
-            tone = "resolved" if notice.kind == "resolved" else finding.severity.value
-            logger.warning("alert %s: %s", notice.title, finding.summary)
-            if not self.notifier.send(notice.title, finding.summary, tone):
-                # Not told: put the state back, so that the next check tries again.
-                with self.runtime.database.session_scope() as session:
-                    states.restore_state(session, new, previous)
+            try:
+                notice = self._tell(finding, now)
+            except Exception:  # one rule's trouble (a busy database) leaves the others alone
+                logger.exception("alert %s could not be handled", finding.key)
                 continue
-            sent.append(notice)
+            if notice is not None:
+                sent.append(notice)
         return sent
+
+    def _tell(self, finding: Finding, now: datetime) -> Notice | None:
+        with self.runtime.database.session_scope() as session:
+            previous = states.load_state(session, finding.key)
+            new, notice = decide(previous, finding, now, self.rules.cooldown)
+            if notice is None or new is None or not states.swap_state(session, previous, new):
+                return None  # nothing to tell, or another process told it
+        tone = "resolved" if notice.kind == "resolved" else finding.severity.value
+        logger.warning("alert %s: %s", notice.title, finding.summary)
+        if not self.notifier.send(notice.title, finding.summary, tone):
+            # Not told: put the state back, so that the next check tries again.
+            with self.runtime.database.session_scope() as session:
+                states.restore_state(session, new, previous)
+            return None
+        return notice
 
 
 async def check_periodically(alerts: Alerts, every: timedelta) -> None:

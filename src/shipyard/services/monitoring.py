@@ -90,7 +90,8 @@ def monitor(
     start = end - window
     schema = served.input_schema
     classes = served.predictor.classes
-    logged = read_window(database, served.name, start, end, schema, classes)
+    # The served version's rows only: an older version's had its own schema and classes.
+    logged = read_window(database, served.name, start, end, schema, classes, version=served.version)
     if logged.rows < min_rows:
         raise NothingToMonitor(served.name, start, end, logged.rows, min_rows)
     kinds = _kinds(schema)

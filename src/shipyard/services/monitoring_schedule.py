@@ -28,14 +28,20 @@ def period_of(moment: datetime, every: timedelta) -> tuple[str, datetime]:
     return f"{int(seconds)}s-{index}", end
 
 
-def monitor_period(runtime: Runtime, slot: str, now: datetime) -> list[MonitoringReport]:
+CLAIMS_KEPT = timedelta(days=7)
+GRACE = timedelta(seconds=2)
+"""How long after a period ends its run starts: rows answered just before the end may
+still be on their way into the log."""
+
+
+def monitor_period(runtime: Runtime, slot: str, end: datetime) -> list[MonitoringReport]:
     """Monitor every served model once for the period ``slot``, where this process is the
-    first to claim it."""
+    first to claim it. One model's failure is logged and leaves the others alone."""
     settings = runtime.settings
     done: list[MonitoringReport] = []
     for name, served in runtime.models.loaded().items():
         with runtime.database.session_scope() as session:
-            claimed = runs.claim_slot(session, name, slot, now)
+            claimed = runs.claim_slot(session, name, slot, end)
         if not claimed:
             continue
         try:
@@ -46,13 +52,18 @@ def monitor_period(runtime: Runtime, slot: str, now: datetime) -> list[Monitorin
                 settings.reports_dir(),
                 name,
                 window=settings.monitoring.window,
-                end=now,
+                end=end,
                 served=served,
                 slot=slot,
                 min_rows=settings.monitoring.min_rows,
             )
         except NothingToMonitor as skipped:
             logger.info("monitoring skipped: %s", skipped.detail)
+            continue
+        except Exception:
+            logger.exception("monitoring of %s for period %s failed", name, slot)
+            with runtime.database.session_scope() as session:
+                runs.release_slot(session, name, slot)  # another worker may try it
             continue
         report = run.report
         logger.info(
@@ -65,13 +76,15 @@ def monitor_period(runtime: Runtime, slot: str, now: datetime) -> list[Monitorin
             run.html_path,
         )
         done.append(report)
+    with runtime.database.session_scope() as session:
+        runs.forget_claims_before(session, end - CLAIMS_KEPT)
     return done
 
 
 def refresh_latest(runtime: Runtime) -> None:
     """The newest run of each served model, whoever ran it, for ``/metrics``."""
     with runtime.database.session_scope() as session:
-        runtime.latest_reports = runs.latest_runs(session, runtime.models.names)
+        runtime.keep_latest(list(runs.latest_runs(session, runtime.models.names).values()))
 
 
 async def monitor_periodically(runtime: Runtime) -> None:
@@ -81,13 +94,14 @@ async def monitor_periodically(runtime: Runtime) -> None:
     await asyncio.to_thread(_refresh_quietly, runtime)
     while True:
         slot, end = period_of(datetime.now(UTC), every)
-        await asyncio.sleep(max(0.0, (end - datetime.now(UTC)).total_seconds()))
+        await asyncio.sleep(max(0.0, (end + GRACE - datetime.now(UTC)).total_seconds()))
         try:
             reports = await asyncio.to_thread(monitor_period, runtime, slot, end)
-            for report in reports:
-                await asyncio.to_thread(runtime.report_done, report)
         except Exception:  # a schedule boundary: log it, try again next period
             logger.exception("monitoring of period %s failed", slot)
+            reports = []
+        for report in reports:
+            await asyncio.to_thread(runtime.report_done, report)
         await asyncio.to_thread(_refresh_quietly, runtime)
 
 

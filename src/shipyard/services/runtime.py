@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -47,6 +48,7 @@ class Runtime:
     load_errors: dict[str, str] = field(default_factory=dict)
     latest_reports: dict[str, MonitoringReport] = field(default_factory=dict)
     """The newest monitoring run of each served model (for ``/metrics``)."""
+    _reports_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     on_report: Callable[[MonitoringReport], object] | None = None
     """Told of each monitoring run this process makes (the alert rules)."""
     schema_problem: str | None = None
@@ -97,14 +99,22 @@ class Runtime:
     def report_done(self, report: MonitoringReport) -> None:
         """A monitoring run of this process: its numbers go to ``/metrics`` at once, and to
         the alert rules (blocking: call from a thread)."""
-        current = self.latest_reports.get(report.model)
-        if current is None or current.created_at <= report.created_at:
-            self.latest_reports = {**self.latest_reports, report.model: report}
+        self.keep_latest([report])
         if self.on_report is not None:
             try:
                 self.on_report(report)
             except Exception:  # the run is stored whatever the alerts make of it
                 logger.exception("alerting on the monitoring run failed")
+
+    def keep_latest(self, reports: list[MonitoringReport]) -> None:
+        """Keep the newest run of each model among these and the ones already kept."""
+        with self._reports_lock:
+            latest = dict(self.latest_reports)
+            for report in reports:
+                kept = latest.get(report.model)
+                if kept is None or kept.created_at <= report.created_at:
+                    latest[report.model] = report
+            self.latest_reports = latest  # one assignment: readers see old or new, whole
 
     def begin_drain(self) -> None:
         """Stop saying ready: the process is about to stop; requests are still served."""

@@ -11,11 +11,10 @@ from shipyard.errors import InvalidSettings
 logger = logging.getLogger(__name__)
 
 
-def _shown(url: str) -> str:
-    """A URL as it may be printed: scheme and host, never the token in its path."""
-    scheme, _, rest = url.partition("://")
-    host = rest.split("/", 1)[0].rsplit("@", 1)[-1]
-    return f"{scheme}://{host}/..."
+def _shown(url: str, position: int) -> str:
+    """A URL as it may be printed: its place and scheme only (services put tokens in the
+    host, the user, the path or the query)."""
+    return f"URL {position} ({url.partition('://')[0]}://...)"
 
 
 class Notifier:
@@ -33,11 +32,14 @@ class Notifier:
             "critical": apprise.NotifyType.FAILURE,
             "resolved": apprise.NotifyType.SUCCESS,
         }
-        for url in urls:
+        # apprise logs whole URLs, tokens included, below WARNING
+        logging.getLogger("apprise").setLevel(max(logging.WARNING, logging.root.level))
+        for position, url in enumerate(urls, start=1):
             if not self._apprise.add(url):
                 raise InvalidSettings(
                     [
-                        f"SHIPYARD_ALERTS__URLS: {_shown(url)} is not one apprise can send to; "
+                        f"SHIPYARD_ALERTS__URLS: {_shown(url, position)} is not one apprise can "
+                        "send to; "
                         "see https://github.com/caronc/apprise/wiki for the URL of each service"
                     ]
                 )
