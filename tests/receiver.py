@@ -9,7 +9,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def _wait_for(arrived: list[T], count: int, timeout: float) -> list[T]:
+    """What has arrived once there are ``count`` of them, or when ``timeout`` has passed."""
+    deadline = time.monotonic() + timeout
+    while len(arrived) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return list(arrived)
 
 
 @dataclass
@@ -20,10 +30,7 @@ class Receiver:
     """What GET answers: 200 while healthy, 503 otherwise (for uptime checks)."""
 
     def wait_for(self, count: int, timeout: float = 30.0) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + timeout
-        while len(self.received) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return list(self.received)
+        return _wait_for(self.received, count, timeout)
 
 
 @contextmanager
@@ -69,10 +76,7 @@ class MailReceiver:
     messages: list[str] = field(default_factory=list)
 
     def wait_for(self, count: int, timeout: float = 30.0) -> list[str]:
-        deadline = time.monotonic() + timeout
-        while len(self.messages) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return list(self.messages)
+        return _wait_for(self.messages, count, timeout)
 
 
 @contextmanager
