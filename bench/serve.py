@@ -163,6 +163,13 @@ def prepare(database_url: str | None = None) -> Prepared:
         # Authenticated as a client would be; no rate limit, which would cap the load.
         "SHIPYARD_API_KEY": key.plaintext,
         "SHIPYARD_RATE_LIMIT__PER_KEY": "",
+        # The request path only: no scheduled monitoring run, rule check or registry look
+        # lands inside a measurement (a monitoring run reads the whole log), and no access
+        # log line for the servers started without the CLI's --no-access-log.
+        "SHIPYARD_MONITORING__EVERY": "",
+        "SHIPYARD_ALERTS__EVERY": "",
+        "SHIPYARD_SERVING__FOLLOW_EVERY": "",
+        "SHIPYARD_SERVER__ACCESS_LOG": "false",
         "PYTHONPATH": str(BENCH.parent),
     }
     return Prepared(scratch, settings, one_record, big_request, env, features)

@@ -183,7 +183,17 @@ def test_the_window_keeps_each_fields_type_whatever_its_values_look_like(
         ("No", "Yes"),
         version="1",
     )
+    latest = read_window(
+        database,
+        "attrition",
+        now - timedelta(hours=1),
+        now + timedelta(seconds=1),
+        schema,
+        ("No", "Yes"),
+        max_rows=2,
+    )
     database.dispose()
+    assert latest.rows == 2  # of the three rows of both versions
     assert window.rows == 2
     assert sorted(window.inputs.column("Department").to_pylist()) == ["2024-01-05", "Sales"]
     assert 1e20 in window.inputs.column("Age").to_pylist()

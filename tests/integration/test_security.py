@@ -85,6 +85,7 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/v1/models/{name}/predict"): PREDICT,
     ("GET", "/v1/models"): MODELS,
     ("GET", "/v1/models/{name}"): MODELS,
+    ("POST", "/v1/models/{name}/reload"): ADMIN,
     # Monitoring: reading runs is reading traffic; running one costs seconds of CPU.
     ("GET", "/v1/models/{name}/monitoring"): READ,
     ("POST", "/v1/models/{name}/monitoring"): {

@@ -33,6 +33,7 @@ from shipyard.api.routes import (
 )
 from shipyard.config import Settings, load_settings
 from shipyard.services.alerting import Alerts, check_periodically
+from shipyard.services.hot_swap import VersionWatcher, follow_registry
 from shipyard.services.monitoring_schedule import monitor_periodically
 from shipyard.services.retention import prune_periodically
 from shipyard.services.runtime import Runtime, build_runtime
@@ -65,6 +66,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             )
         alerts = Alerts(active, notifier)
         active.on_report = alerts.after_report
+        active.on_findings = alerts.dispatch
+        app.state.version_watcher = watcher = VersionWatcher(active)
+        if settings.serving.follow_every is not None:
+            schedules.append(
+                asyncio.create_task(follow_registry(watcher, settings.serving.follow_every))
+            )
         if settings.alerts.every is not None:
             schedules.append(asyncio.create_task(check_periodically(alerts, settings.alerts.every)))
         if settings.monitoring.every is not None:

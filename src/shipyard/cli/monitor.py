@@ -70,6 +70,7 @@ def run(
             window=length,
             end=as_utc(end),
             version=version,
+            max_rows=settings.monitoring.max_rows,
         )
     report = done.report
     console.print(_summary(report))

@@ -59,16 +59,18 @@ def read_window(
     classes: tuple[str, ...],
     *,
     version: str | None = None,
+    max_rows: int | None = None,
     chunk_rows: int = CHUNK_ROWS,
 ) -> LoggedWindow:
-    """Predictions of ``model_name`` (one version, or all) logged in [start, end)."""
+    """Predictions of ``model_name`` (one version, or all) logged in [start, end): the
+    latest ``max_rows`` of them when there are more."""
     inputs_schema = pa.schema([(f.name, _ARROW_TYPES[f.type]) for f in schema.fields])
     classes_schema = pa.schema([(label, pa.float64()) for label in classes])
     # A worker parses a chunk while the driver fetches the next one.
     with ThreadPoolExecutor(1, thread_name_prefix="window-parser") as parser:
         pending = [
             parser.submit(_parse, lines, inputs_schema, classes_schema)
-            for lines in _fetch(database, model_name, start, end, version, chunk_rows)
+            for lines in _fetch(database, model_name, start, end, version, max_rows, chunk_rows)
         ]
         chunks = [chunk.result() for chunk in pending]
     if not chunks:
@@ -103,7 +105,7 @@ _SQL = """
 SELECT {line}
 FROM predictions p LEFT JOIN feedback f ON f.prediction_id = p.id
 WHERE p.model_name = {mark} AND p.created_at >= {mark} AND p.created_at < {mark}{version}
-"""
+{latest}"""
 
 
 def _fetch(
@@ -112,6 +114,7 @@ def _fetch(
     start: datetime,
     end: datetime,
     version: str | None,
+    max_rows: int | None,
     chunk_rows: int,
 ) -> Iterator[bytes]:
     """Chunks of JSON lines, straight from the driver's own cursor: building a SQLAlchemy
@@ -124,6 +127,7 @@ def _fetch(
             line=_POSTGRES_LINE if postgres else _SQLITE_LINE,
             mark=mark,
             version=f" AND p.model_version = {mark}" if version is not None else "",
+            latest=f"ORDER BY p.created_at DESC LIMIT {int(max_rows)}" if max_rows else "",
         )
         to_stored = PredictionRow.__table__.c.created_at.type.bind_processor(dialect)
         bounds = [to_stored(start), to_stored(end)] if to_stored else [start, end]

@@ -49,3 +49,13 @@ class ModelSummaryRead(BaseModel):
 
 class ModelPage(BaseModel):
     items: list[ModelSummaryRead]
+
+
+class ReloadRead(BaseModel):
+    """What a look at the registry did for one model."""
+
+    model: str
+    served_version: str | None = Field(description="the version served after the look")
+    target_version: str = Field(description="the version the serving alias names")
+    swapped: bool
+    reason: str = Field(description="why it was (not) swapped")

@@ -84,6 +84,7 @@ def monitor(
     end: datetime,
     window: timedelta,
     min_rows: int = 1,
+    max_rows: int | None = None,
 ) -> MonitoringReport:
     """Compare the logged window ending at ``end`` with the version's reference data."""
     started = time.perf_counter()
@@ -91,7 +92,16 @@ def monitor(
     schema = served.input_schema
     classes = served.predictor.classes
     # The served version's rows only: an older version's had its own schema and classes.
-    logged = read_window(database, served.name, start, end, schema, classes, version=served.version)
+    logged = read_window(
+        database,
+        served.name,
+        start,
+        end,
+        schema,
+        classes,
+        version=served.version,
+        max_rows=max_rows,
+    )
     if logged.rows < min_rows:
         raise NothingToMonitor(served.name, start, end, logged.rows, min_rows)
     kinds = _kinds(schema)
@@ -173,6 +183,7 @@ def monitor_model(
     served: ServedModel | None = None,
     slot: str | None = None,
     min_rows: int = 1,
+    max_rows: int | None = None,
 ) -> MonitoringRun:
     """Run, store and write one monitoring report of ``model``: against the served version
     (or ``version``), over the ``window`` that ends at ``end`` (default: now)."""
@@ -187,5 +198,6 @@ def monitor_model(
         end=end or datetime.now(UTC),
         window=window,
         min_rows=min_rows,
+        max_rows=max_rows,
     )
     return record(database, report, reports_dir, slot)

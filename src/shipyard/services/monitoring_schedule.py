@@ -56,6 +56,7 @@ def monitor_period(runtime: Runtime, slot: str, end: datetime) -> list[Monitorin
                 served=served,
                 slot=slot,
                 min_rows=settings.monitoring.min_rows,
+                max_rows=settings.monitoring.max_rows,
             )
         except NothingToMonitor as skipped:
             logger.info("monitoring skipped: %s", skipped.detail)

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from shipyard import __version__
 from shipyard.config import Settings
@@ -15,6 +16,7 @@ from shipyard.db import Database, open_database, schema_problem, upgrade_databas
 from shipyard.db.journal import SpoolJournal
 from shipyard.db.spool import Spool
 from shipyard.db.writer import PredictionLogWriter
+from shipyard.domain.alerts import Finding
 from shipyard.errors import ShipyardError
 from shipyard.registry import ModelRegistry
 from shipyard.schemas.monitoring import MonitoringReport
@@ -51,6 +53,8 @@ class Runtime:
     _reports_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     on_report: Callable[[MonitoringReport], object] | None = None
     """Told of each monitoring run this process makes (the alert rules)."""
+    on_findings: Callable[[list[Finding], datetime], object] | None = None
+    """Told of other findings worth an alert (a version refused, then one served)."""
     schema_problem: str | None = None
     draining: bool = False
     durability_problems: list[str] = field(default_factory=list)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from shipyard.api.deps import RuntimeDep
 from shipyard.api.errors import ERROR_RESPONSES
-from shipyard.api.security import ModelReader
+from shipyard.api.security import AdminCaller, ModelReader
+from shipyard.errors import ModelNotFound
 from shipyard.schemas.models import (
     InputFieldRead,
     ModelPage,
@@ -17,8 +18,10 @@ from shipyard.schemas.models import (
     ModelSummaryRead,
     ModelVersionRead,
     PredictorRead,
+    ReloadRead,
 )
 from shipyard.services import catalog
+from shipyard.services.hot_swap import VersionWatcher
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 
@@ -74,3 +77,16 @@ async def list_models(runtime: RuntimeDep, _caller: ModelReader) -> ModelPage:
 async def get_model(name: str, runtime: RuntimeDep, _caller: ModelReader) -> ModelRead:
     """Versions, aliases, metrics and the input schema of one model."""
     return _model_read(await asyncio.to_thread(catalog.describe_model, runtime, name))
+
+
+@router.post("/{name}/reload", response_model=ReloadRead, responses=ERROR_RESPONSES)
+async def reload_model(
+    name: str, request: Request, runtime: RuntimeDep, _caller: AdminCaller
+) -> ReloadRead:
+    """Look at the serving alias now; load, check and swap in the version it names if it
+    moved (the server also does this on its own every ``serving.follow_every``)."""
+    if name not in runtime.models.names:
+        raise ModelNotFound(name)
+    watcher: VersionWatcher = request.app.state.version_watcher
+    outcome = await asyncio.to_thread(watcher.check, name)
+    return ReloadRead(**dataclasses.asdict(outcome))

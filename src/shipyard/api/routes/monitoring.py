@@ -65,6 +65,7 @@ async def run_monitoring(
         name,
         window=window or settings.monitoring.window,
         served=served,
+        max_rows=settings.monitoring.max_rows,
     )
     await asyncio.to_thread(runtime.report_done, done.report)
     return done.report

@@ -1,0 +1,132 @@
+"""Serving a new version without a restart.
+
+Each server watches the serving alias of its models in the registry. When the alias points
+at another version, the server loads that version in the background, warms it up (a version
+that cannot score its own input example, or answers NaN, fails there), checks that every
+record valid for the version being served is valid for it too, and only then swaps it in: one
+reference assignment, so a request reads the old version or the new one, whole, and finishes
+on the one it started with. A version that fails is never served; the old one stays, and an
+alert says why (once per refused version). A registry that cannot be reached changes
+nothing: the server keeps serving, and tries again later, less and less often.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from shipyard.domain.alerts import Finding, Severity
+from shipyard.errors import RegistryUnavailable, ShipyardError
+from shipyard.services.loading import load_served_model
+from shipyard.services.runtime import Runtime
+from shipyard.serving.models import ServedModel
+
+logger = logging.getLogger(__name__)
+
+MAX_BACKOFF = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class SwapOutcome:
+    """What one look at the registry did for one model."""
+
+    model: str
+    served_version: str | None
+    target_version: str
+    swapped: bool
+    reason: str
+
+
+class IncompatibleSchema(ShipyardError):
+    def __init__(self, served: ServedModel, candidate: ServedModel) -> None:
+        super().__init__(
+            f"v{candidate.version} does not take every record v{served.version} takes "
+            "(a field was removed, renamed or retyped); clients would start getting 422"
+        )
+
+
+def admission_problem(served: ServedModel | None, candidate: ServedModel) -> str | None:
+    """Why ``candidate`` may not replace ``served`` (None: it may)."""
+    if served is not None and not served.input_schema.is_compatible_with(candidate.input_schema):
+        return IncompatibleSchema(served, candidate).detail
+    return None
+
+
+class VersionWatcher:
+    """Follows the serving alias of each model of one server process."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._refused: dict[str, str] = {}  # model -> the version already refused
+
+    def check(self, name: str) -> SwapOutcome:
+        """Look up the alias once; load, check and swap if it moved. Registry errors are
+        raised (the caller backs off); a bad version is refused and reported."""
+        runtime = self.runtime
+        alias = runtime.settings.serving.alias
+        served = runtime.models.loaded().get(name)
+        target = runtime.registry.resolve(name, alias)
+        current = served.version if served else None
+        if target.version == current:
+            return SwapOutcome(name, current, target.version, False, f"@{alias} is served")
+        if self._refused.get(name) == target.version:
+            return SwapOutcome(name, current, target.version, False, "refused before")
+        try:
+            candidate = load_served_model(
+                runtime.registry, name, runtime.settings.serving, target.version
+            )
+            problem = admission_problem(served, candidate)
+        except RegistryUnavailable:
+            raise
+        except ShipyardError as error:
+            problem = error.detail
+        if problem is not None:
+            return self._refuse(name, current, target.version, problem)
+        runtime.models.put(candidate)
+        runtime.load_errors.pop(name, None)
+        runtime.metrics.model_loaded(name, candidate.version, replaced=current)
+        self._refused.pop(name, None)
+        logger.warning("%s: now serving v%s (was v%s)", name, candidate.version, current)
+        self._tell(name, firing=False, summary=f"{name} v{candidate.version} is served")
+        return SwapOutcome(name, candidate.version, target.version, True, "swapped")
+
+    def _refuse(self, name: str, current: str | None, version: str, problem: str) -> SwapOutcome:
+        self._refused[name] = version
+        self.runtime.metrics.model_failed(name, version)
+        served = f"v{current} stays served" if current else "nothing is served"
+        summary = f"{name} v{version} was not served: {problem}; {served}"
+        logger.error("%s", summary)
+        self._tell(name, firing=True, summary=summary)
+        return SwapOutcome(name, current, version, False, problem)
+
+    def _tell(self, name: str, *, firing: bool, summary: str) -> None:
+        tell = self.runtime.on_findings
+        if tell is not None:
+            finding = Finding("version_refused", name, Severity.CRITICAL, firing, summary)
+            try:
+                tell([finding], datetime.now(UTC))
+            except Exception:  # the swap (or refusal) stands whatever the alert does
+                logger.exception("alerting on a version change failed")
+
+
+async def follow_registry(watcher: VersionWatcher, every: timedelta) -> None:
+    """The in-process schedule: look at every model's alias, sleep, repeat; back off
+    (doubling, up to five minutes) while the registry cannot be reached."""
+    pause = every
+    while True:
+        await asyncio.sleep(pause.total_seconds())
+        try:
+            for name in watcher.runtime.models.names:
+                await asyncio.to_thread(watcher.check, name)
+            pause = every
+        except RegistryUnavailable as error:
+            pause = min(pause * 2, max(MAX_BACKOFF, every))
+            logger.warning("%s; still serving, looking again in %s", error.detail, pause)
+        except ShipyardError as error:  # e.g. the alias was removed: keep what is served
+            logger.warning("following the registry: %s; still serving", error.detail)
+            pause = every
+        except Exception:  # a schedule boundary: log it and look again next time
+            logger.exception("following the registry failed")
+            pause = every
