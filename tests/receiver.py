@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socketserver
 import threading
 import time
 from collections.abc import Iterator
@@ -20,6 +21,18 @@ def _wait_for(arrived: list[T], count: int, timeout: float) -> list[T]:
     while len(arrived) < count and time.monotonic() < deadline:
         time.sleep(0.05)
     return list(arrived)
+
+
+@contextmanager
+def _serving(server: socketserver.BaseServer) -> Iterator[None]:
+    """``server`` answering on a thread of its own until the block ends."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @dataclass
@@ -60,13 +73,8 @@ def receiver() -> Iterator[Receiver]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with _serving(server):
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @dataclass
@@ -82,8 +90,6 @@ class MailReceiver:
 @contextmanager
 def mail_receiver() -> Iterator[MailReceiver]:
     """A minimal SMTP server (plain, no authentication) that keeps each message's text."""
-    import socketserver
-
     state = MailReceiver("127.0.0.1", 0)
 
     class Session(socketserver.StreamRequestHandler):
@@ -113,10 +119,5 @@ def mail_receiver() -> Iterator[MailReceiver]:
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Session)
     server.daemon_threads = True
     state.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with _serving(server):
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
