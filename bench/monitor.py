@@ -42,7 +42,7 @@ from shipyard.monitoring.analysis import compare_inputs
 from shipyard.monitoring.columns import from_series
 from shipyard.registry import input_schema_of
 from shipyard.services.loading import load_served_model
-from shipyard.services.monitoring import _kinds, monitor, reference_data_of
+from shipyard.services.monitoring import column_kinds, monitor, reference_data_of
 from shipyard.services.runtime import registry_for
 from shipyard.services.simulation import draw, holdout_of, shift_records
 from shipyard.serving.predictor import frame_to_columns
@@ -140,7 +140,7 @@ def main() -> None:
     run_seconds = time.perf_counter() - started
     database.dispose()
 
-    kinds = _kinds(served.input_schema)
+    kinds = column_kinds(served.input_schema)
     started = time.perf_counter()
     compare_inputs(
         kinds,

@@ -174,24 +174,9 @@ def test_the_window_keeps_each_fields_type_whatever_its_values_look_like(
     )
     log_entries(database, dated, prediction_entry(), prediction_entry(version="2"))
     now = datetime.now(UTC)
-    window = read_window(
-        database,
-        "attrition",
-        now - timedelta(hours=1),
-        now + timedelta(seconds=1),
-        schema,
-        ("No", "Yes"),
-        version="1",
-    )
-    latest = read_window(
-        database,
-        "attrition",
-        now - timedelta(hours=1),
-        now + timedelta(seconds=1),
-        schema,
-        ("No", "Yes"),
-        max_rows=2,
-    )
+    last_hour = (database, "attrition", now - timedelta(hours=1), now + timedelta(seconds=1))
+    window = read_window(*last_hour, schema, ("No", "Yes"), version="1")
+    latest = read_window(*last_hour, schema, ("No", "Yes"), max_rows=2)
     database.dispose()
     assert latest.rows == 2  # of the three rows of both versions
     assert window.rows == 2

@@ -32,3 +32,14 @@ def test_totals_difference_is_the_interval() -> None:
     before = HttpTotals(10, 1, 2, {2.0: 1})
     after = HttpTotals(110, 4, 2, {2.0: 3})
     assert after.since(before) == HttpTotals(100, 3, 0, {2.0: 2})
+
+
+def test_class_share_fires_above_the_band_and_says_nothing_over_few_predictions() -> None:
+    from shipyard.services.alerting import class_share_findings
+
+    (high,) = class_share_findings(RULES, "attrition", "Yes", {"Yes": 60, "No": 40})
+    assert high.firing
+    assert "60.0% of 100 predictions were 'Yes'" in high.summary
+    (calm,) = class_share_findings(RULES, "attrition", "Yes", {"Yes": 16, "No": 84})
+    assert not calm.firing
+    assert class_share_findings(RULES, "attrition", "Yes", {"Yes": 3}) == []

@@ -3,7 +3,7 @@ checking the same rule, exactly one of them wins each change (and notifies it)."
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from shipyard.db.idempotency import insert_ignoring_duplicates
@@ -41,11 +41,6 @@ def swap_state(session: Session, expected: AlertState | None, new: AlertState) -
         .returning(AlertStateRow.key)
     ).first()
     return changed is not None
-
-
-def firing_states(session: Session) -> list[AlertState]:
-    rows = session.scalars(select(AlertStateRow).where(AlertStateRow.firing.is_(True)))
-    return [AlertState(r.key, r.firing, r.since, r.notified_at) for r in rows]
 
 
 def restore_state(session: Session, current: AlertState, previous: AlertState | None) -> None:

@@ -35,7 +35,7 @@ _ARROW_TYPES: dict[FieldType, pa.DataType] = {
 
 @dataclass(frozen=True)
 class LoggedWindow:
-    """The window's rows, column by column, in the log's order."""
+    """The window's rows, column by column (in no particular order)."""
 
     inputs: pa.Table
     """One column per field of the schema (null where a record did not have it)."""

@@ -3,8 +3,6 @@ logged window). Each comes with its count of missing values."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -40,7 +38,3 @@ def from_arrow(values: pa.Array | pa.ChunkedArray, kind: ColumnKind) -> Column:
         if value is not None:
             counts[str(value)] = int(count)
     return Categories(counts), missing
-
-
-def numbers(values: Any) -> Numbers:
-    return Numbers.of(np.asarray(values, dtype=np.float64))

@@ -84,6 +84,8 @@ def class_share_findings(
     if rules.class_share_max is None and rules.class_share_min is None:
         return []
     total = sum(counts.values())
+    if total < rules.min_requests:
+        return []  # too few to say either way, as for the request rules
     share = _share(counts.get(positive, 0), total)
     high = rules.class_share_max is not None and share > rules.class_share_max
     low = rules.class_share_min is not None and share < rules.class_share_min
@@ -93,7 +95,7 @@ def class_share_findings(
             "class_share",
             model,
             Severity.WARNING,
-            total >= rules.min_requests and (high or low),
+            high or low,
             f"{share:.1%} of {total} predictions were {positive!r} in the last "
             f"{rules.class_share_window} (band {band})",
         )

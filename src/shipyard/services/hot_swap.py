@@ -39,19 +39,14 @@ class SwapOutcome:
     reason: str
 
 
-class IncompatibleSchema(ShipyardError):
-    def __init__(self, served: ServedModel, candidate: ServedModel) -> None:
-        super().__init__(
-            f"v{candidate.version} does not take every record v{served.version} takes "
-            "(a field was removed, renamed or retyped); clients would start getting 422"
-        )
-
-
 def admission_problem(served: ServedModel | None, candidate: ServedModel) -> str | None:
     """Why ``candidate`` may not replace ``served`` (None: it may)."""
-    if served is not None and not served.input_schema.is_compatible_with(candidate.input_schema):
-        return IncompatibleSchema(served, candidate).detail
-    return None
+    if served is None or served.input_schema.is_compatible_with(candidate.input_schema):
+        return None
+    return (
+        f"v{candidate.version} does not take every record v{served.version} takes "
+        "(a field was removed, renamed or retyped); clients would start getting 422"
+    )
 
 
 class VersionWatcher:

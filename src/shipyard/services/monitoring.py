@@ -60,7 +60,8 @@ class MonitoringRun:
     html_path: Path
 
 
-def _kinds(schema: InputSchema) -> dict[str, ColumnKind]:
+def column_kinds(schema: InputSchema) -> dict[str, ColumnKind]:
+    """Numbers are compared as numbers; text and booleans as categories."""
     numeric = (FieldType.INTEGER, FieldType.NUMBER)
     return {f.name: "numeric" if f.type in numeric else "categorical" for f in schema.fields}
 
@@ -104,7 +105,7 @@ def monitor(
     )
     if logged.rows < min_rows:
         raise NothingToMonitor(served.name, start, end, logged.rows, min_rows)
-    kinds = _kinds(schema)
+    kinds = column_kinds(schema)
     reference_columns = {
         name: from_series(reference_data[name], kind) for name, kind in kinds.items()
     }

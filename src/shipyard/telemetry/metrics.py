@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
 from shipyard.domain.prediction import PredictionEntry
@@ -172,10 +172,6 @@ class _Levels(Collector):
 
     def describe(self) -> Iterator[Metric]:
         return iter(())  # read at scrape time only: nothing to check at registration
-
-
-def gauge(name: str, documentation: str, labels: Sequence[str] = ()) -> GaugeMetricFamily:
-    return GaugeMetricFamily(name, documentation, labels=list(labels) if labels else None)
 
 
 def grafana_dashboard() -> str:
