@@ -22,6 +22,7 @@ pytestmark = pytest.mark.e2e
 CLIENTS = 8
 REQUESTS_PER_CLIENT = 60
 KILL_AFTER_ANSWERS = 120  # a quarter of the requests: the rest are in flight or to come
+LOCK_AFTER_ANSWERS = 40  # the database is locked with most of the requests still to come
 
 
 @dataclass
@@ -121,7 +122,11 @@ def test_sigkill_with_rows_in_the_spool_replays_them_after_the_restart(
     run = Run(Target(server.url))
     run.start()
     try:
-        time.sleep(1.0)
+        # Under load, but early: the run can be over in a second, and a lock taken after it
+        # would see nothing to spool.
+        started = time.monotonic() + 60
+        while len(run.answers) < LOCK_AFTER_ANSWERS and time.monotonic() < started:
+            time.sleep(0.005)
         with write_lock(database):  # the database takes no rows: the server spools them
             deadline = time.monotonic() + 60
             while spool_backlog(server.url) < 20:
