@@ -312,6 +312,53 @@ class AlertSettings(BaseModel):
     version's holdout ROC AUC."""
 
 
+def _empty_is_none(value: object) -> object:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+class RetrainSettings(BaseModel):
+    """Retraining: when the server retrains a model, on what, and when a candidate wins."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+
+    on: Literal["drift", "always", "never"] = "drift"
+    """When a scheduled monitoring run is followed by a retrain of its model: ``drift`` when
+    the run found dataset drift or a ROC AUC drop beyond ``alerts.performance_drop``;
+    ``always`` after every run; ``never`` (``shipyard retrain`` still works)."""
+
+    cooldown: Duration = timedelta(hours=6)
+    """At most one scheduled retrain of a model in this long (a drifted model would
+    otherwise be retrained at every monitoring run)."""
+
+    feedback_window: Duration = timedelta(days=30)
+    """How far back labelled feedback is read from the prediction log."""
+
+    min_labelled: int = Field(default=100, ge=10)
+    """A retrain needs at least this many logged predictions with a feedback label."""
+
+    holdout_share: float = Field(default=0.3, gt=0, lt=1)
+    """Share of the labelled feedback held out to compare candidate and champion."""
+
+    margin: float = Field(default=0.01, ge=0, le=1)
+    """The candidate is promoted only if its ROC AUC (accuracy for more than two classes)
+    on the holdout beats the champion's by at least this much..."""
+
+    significance: Annotated[float | None, BeforeValidator(_empty_is_none)] = Field(
+        default=0.05, gt=0, lt=1
+    )
+    """...and the paired-bootstrap p-value of the difference is below this. Empty: no test."""
+
+    bootstrap_rounds: int = Field(default=2_000, ge=100, le=100_000)
+    """Rounds of the paired bootstrap."""
+
+    promote: bool = True
+    """Move ``@champion`` to a winning candidate. False: winners stay ``@challenger`` until
+    someone runs ``shipyard models promote``."""
+
+    seed: int = 42
+    """Seed of the holdout split and the bootstrap."""
+
+
 class ServerSettings(BaseModel):
     """The HTTP server started by ``shipyard serve`` and ``shipyard demo``."""
 
@@ -399,6 +446,7 @@ class Settings(BaseSettings):
     retention: RetentionSettings = RetentionSettings()
     monitoring: MonitoringSettings = MonitoringSettings()
     alerts: AlertSettings = AlertSettings()
+    retrain: RetrainSettings = RetrainSettings()
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
@@ -503,6 +551,7 @@ __all__ = [
     "Profile",
     "RateLimitSettings",
     "RetentionSettings",
+    "RetrainSettings",
     "ServerSettings",
     "ServingSettings",
     "Settings",

@@ -3,50 +3,31 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sklearn.linear_model import LogisticRegression
 
-from shipyard.api.app import create_app
-from shipyard.config import AlertSettings, Settings
-from shipyard.db import open_database, upgrade_database
+from shipyard.config import Settings
 from shipyard.monitoring.profile import build_reference_profile
 from shipyard.registry import ModelRegistry, TrainingRun
 from shipyard.registry.skops_policy import untrusted_types_of
 from shipyard.services.runtime import registry_for
 from shipyard.services.training import TrainingOptions, train_example
 from shipyard.training.datasets import example
-from tests.conftest import attrition_record, make_settings
+from tests.conftest import attrition_record
 from tests.integration.test_metrics import samples, value
-from tests.receiver import Receiver, receiver
+from tests.receiver import Receiver
 
 
 @pytest.fixture
-def hook() -> Iterator[Receiver]:
-    with receiver() as running:
-        yield running
+def client(alerting_client: TestClient) -> TestClient:
+    return alerting_client
 
 
 @pytest.fixture
-def own_store(store_copy: Path, database_url: str, hook: Receiver) -> Settings:
-    settings = make_settings(
-        store_copy,
-        database_url,
-        alerts=AlertSettings(urls=[f"json://{hook.url.removeprefix('http://')}/a"], every=None),
-    )
-    database = open_database(settings.resolved_database_url())
-    upgrade_database(database)
-    database.dispose()
-    return settings
-
-
-@pytest.fixture
-def client(own_store: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(own_store)) as test_client:
-        yield test_client
+def own_store(alerting_store: Settings) -> Settings:
+    return alerting_store
 
 
 def register_narrow_version(registry: ModelRegistry) -> str:

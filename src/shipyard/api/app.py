@@ -25,6 +25,7 @@ from shipyard.api.routes import (
     access,
     auth,
     health,
+    lifecycle,
     metrics,
     models,
     monitoring,
@@ -36,6 +37,7 @@ from shipyard.services.alerting import Alerts, check_periodically
 from shipyard.services.hot_swap import VersionWatcher, follow_registry
 from shipyard.services.monitoring_schedule import monitor_periodically
 from shipyard.services.retention import prune_periodically
+from shipyard.services.retrain_schedule import RetrainPolicy
 from shipyard.services.runtime import Runtime, build_runtime
 from shipyard.telemetry.logs import configure_logging
 from shipyard.telemetry.notifications import Notifier
@@ -65,9 +67,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                 )
             )
         alerts = Alerts(active, notifier)
-        active.on_report = alerts.after_report
         active.on_findings = alerts.dispatch
         app.state.version_watcher = watcher = VersionWatcher(active)
+        app.state.notifier = notifier
+        policy = RetrainPolicy(active, notifier, after_promotion=watcher.check)
+        active.report_listeners += [alerts.after_report, policy.after_report]
         if settings.serving.follow_every is not None:
             schedules.append(
                 asyncio.create_task(follow_registry(watcher, settings.serving.follow_every))
@@ -128,6 +132,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         auth.router,
         access.router,
         models.router,
+        lifecycle.router,
         monitoring.router,
         predictions.router,
     )

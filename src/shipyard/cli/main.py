@@ -12,6 +12,7 @@ from shipyard import __version__
 from shipyard.cli import (
     db,
     keys,
+    models,
     monitor,
     predict,
     predictions,
@@ -38,12 +39,14 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(users.app, name="users")
 app.add_typer(predictions.app, name="predictions")
 app.add_typer(monitor.app, name="monitor")
+app.add_typer(models.app, name="models")
 app.command("train")(reporting_errors(train.train))
 app.command("serve")(reporting_errors(serve.serve))
 app.command("demo")(reporting_errors(serve.demo))
 app.command("predict")(reporting_errors(predict.predict))
 app.command("simulate")(reporting_errors(simulate.simulate))
 app.command("watch")(reporting_errors(watch.watch))
+app.command("retrain")(reporting_errors(models.retrain))
 
 
 def _show_version(value: bool) -> None:

@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from shipyard.cli.context import console
 from shipyard.client import ShipyardClient
 from shipyard.registry import input_schema_of
-from shipyard.services.simulation import draw, holdout_of, shift_records
+from shipyard.services.simulation import concept_labels, draw, holdout_of, shift_records
 from shipyard.training.datasets import EXAMPLES
 
 
@@ -63,12 +63,21 @@ def simulate(
     ] = None,
     target: Annotated[str | None, typer.Option(help="The label column in --data.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    concept: Annotated[
+        str | None,
+        typer.Option(
+            help="Concept drift: feedback labels say positive exactly where this holds, e.g. "
+            "OverTime=Yes or MonthlyIncome<3000."
+        ),
+    ] = None,
 ) -> None:
     """Send rows drawn from the holdout, shifted by --drift, and feedback labels for some."""
     rng = np.random.default_rng(seed)
     features, truth = _source(model, data, target)
     drawn, labels = draw(features, truth, rows, rng)
     shifted = shift_records(drawn, input_schema_of(features), drift, rng)
+    if concept is not None and labels is not None:
+        labels = concept_labels(shifted, concept, sorted(labels.unique()))
     records = _rows(shifted)
     key = api_key or os.environ.get("SHIPYARD_API_KEY")
     sent_feedback = 0

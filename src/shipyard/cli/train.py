@@ -9,7 +9,8 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from shipyard.cli.context import console, current_settings
+from shipyard.cli.context import console, current_settings, log_database
+from shipyard.db import upgrade_database
 from shipyard.services.runtime import registry_for
 from shipyard.training.datasets import EXAMPLES
 
@@ -38,8 +39,10 @@ def run_training(name: str, options: TrainingOptions) -> TrainingReport:
     """Train with a live progress display; shared by ``train`` and ``demo``."""
     from shipyard.services.training import train_example
 
-    registry = registry_for(current_settings())
+    settings = current_settings()
+    registry = registry_for(settings)
     with (
+        log_database(settings) as database,
         Progress(
             SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
         ) as progress,
@@ -47,8 +50,13 @@ def run_training(name: str, options: TrainingOptions) -> TrainingReport:
     ):
         warnings.simplefilter("ignore")  # MLflow's hints about integer columns and pip
         task = progress.add_task("Starting", total=None)
+        upgrade_database(database)  # the alias history is kept there
         report = train_example(
-            registry, name, options, progress=lambda step: progress.update(task, description=step)
+            registry,
+            name,
+            options,
+            progress=lambda step: progress.update(task, description=step),
+            database=database,
         )
     for warning in report.warnings:
         console.print(f"[yellow]warning:[/] {warning}")

@@ -179,3 +179,40 @@ class AlertStateRow(Base):
     firing: Mapped[bool] = mapped_column(Boolean, nullable=False)
     since: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     notified_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class AliasMoveRow(Base):
+    """One move of a model's alias made through shipyard (train, retrain, promote,
+    rollback): what it named before and after, who moved it and why."""
+
+    __tablename__ = "alias_moves"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    model_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    alias: Mapped[str] = mapped_column(String(100), nullable=False)
+    from_version: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    to_version: Mapped[str] = mapped_column(String(50), nullable=False)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    actor: Mapped[str] = mapped_column(String(200), nullable=False)
+    reason: Mapped[str] = mapped_column(String(1000), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+    __table_args__ = (
+        Index("ix_alias_moves_model_alias_created_at", "model_name", "alias", "created_at"),
+    )
+
+
+class ModelCardRow(Base):
+    """The model card of a retrained version: headline fields in columns, the card as JSON."""
+
+    __tablename__ = "model_cards"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    model_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    version: Mapped[str] = mapped_column(String(50), nullable=False)
+    champion_version: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    outcome: Mapped[str] = mapped_column(String(20), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    card: Mapped[dict[str, Any]] = mapped_column(JsonDocument, nullable=False)
+
+    __table_args__ = (Index("ix_model_cards_model_created_at", "model_name", "created_at"),)

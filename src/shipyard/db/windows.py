@@ -60,17 +60,21 @@ def read_window(
     *,
     version: str | None = None,
     max_rows: int | None = None,
+    labelled_only: bool = False,
     chunk_rows: int = CHUNK_ROWS,
 ) -> LoggedWindow:
     """Predictions of ``model_name`` (one version, or all) logged in [start, end): the
-    latest ``max_rows`` of them when there are more."""
+    latest ``max_rows`` of them when there are more; only those with a feedback label if
+    ``labelled_only``."""
     inputs_schema = pa.schema([(f.name, _ARROW_TYPES[f.type]) for f in schema.fields])
     classes_schema = pa.schema([(label, pa.float64()) for label in classes])
     # A worker parses a chunk while the driver fetches the next one.
     with ThreadPoolExecutor(1, thread_name_prefix="window-parser") as parser:
         pending = [
             parser.submit(_parse, lines, inputs_schema, classes_schema)
-            for lines in _fetch(database, model_name, start, end, version, max_rows, chunk_rows)
+            for lines in _fetch(
+                database, model_name, start, end, version, max_rows, labelled_only, chunk_rows
+            )
         ]
         chunks = [chunk.result() for chunk in pending]
     if not chunks:
@@ -103,7 +107,7 @@ _POSTGRES_LINE = (
 )
 _SQL = """
 SELECT {line}
-FROM predictions p LEFT JOIN feedback f ON f.prediction_id = p.id
+FROM predictions p {join} feedback f ON f.prediction_id = p.id
 WHERE p.model_name = {mark} AND p.created_at >= {mark} AND p.created_at < {mark}{version}
 {latest}"""
 
@@ -115,6 +119,7 @@ def _fetch(
     end: datetime,
     version: str | None,
     max_rows: int | None,
+    labelled_only: bool,
     chunk_rows: int,
 ) -> Iterator[bytes]:
     """Chunks of JSON lines, straight from the driver's own cursor: building a SQLAlchemy
@@ -125,6 +130,7 @@ def _fetch(
         mark = "%s" if postgres else "?"
         sql = _SQL.format(
             line=_POSTGRES_LINE if postgres else _SQLITE_LINE,
+            join="JOIN" if labelled_only else "LEFT JOIN",
             mark=mark,
             version=f" AND p.model_version = {mark}" if version is not None else "",
             latest=f"ORDER BY p.created_at DESC LIMIT {int(max_rows)}" if max_rows else "",

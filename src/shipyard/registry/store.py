@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 PROFILE_ARTIFACT = "reference_profile.json"
 REFERENCE_DATA_ARTIFACT = "reference_data.parquet"
 REFERENCE_DATA_MAX_ROWS = 10_000
+REFERENCE_LABELS_ARTIFACT = "reference_labels.parquet"
+MODEL_CARD_ARTIFACT = "model_card.json"
 ONNX_FOLDER = "onnx"
 ONNX_FILES = ("model.onnx", "expected_probabilities.npy", "inputs.json")
 """The graph, the original's probabilities on the reference rows, and how records go in."""
@@ -118,6 +120,9 @@ class TrainingRun:
     onnx: OnnxExport | None
     skops_trusted_types: list[str]
     tags: Mapping[str, str]
+    reference_labels: pd.Series | None = None
+    """The true label of each row of ``reference_data``, in order: a retrain fits the next
+    version on them plus the labelled feedback."""
 
 
 def _import_mlflow() -> Any:
@@ -210,6 +215,18 @@ class ModelRegistry:
             run_id=raw.run_id,
             metrics=self._run_metrics(raw.run_id),
         )
+
+    def model_names(self) -> list[str]:
+        """Every registered model, by name."""
+        client = self._client()
+        names: list[str] = []
+        token = None
+        while True:
+            page = self._call("models", client.search_registered_models, page_token=token)
+            names += [model.name for model in page]
+            token = page.token
+            if not token:
+                return sorted(names)
 
     def get_model(self, name: str) -> RegisteredModel:
         client = self._client()
@@ -315,6 +332,19 @@ class ModelRegistry:
         with self._run_artifact(version, REFERENCE_DATA_ARTIFACT) as path:
             return pd.read_parquet(path) if path else None
 
+    def reference_labels(self, version: ModelVersion) -> pd.Series | None:
+        """The labels of the reference data's rows (see ``TrainingRun.reference_labels``)."""
+        with self._run_artifact(version, REFERENCE_LABELS_ARTIFACT) as path:
+            return pd.read_parquet(path)["label"].astype(str) if path else None
+
+    def log_model_card(self, version: ModelVersion, card_json: str) -> None:
+        """Keep a version's model card with its run, beside the model."""
+        if version.run_id:
+            client = self._client()
+            self._call(
+                version.name, client.log_text, version.run_id, card_json, MODEL_CARD_ARTIFACT
+            )
+
     def onnx_export(self, version: ModelVersion) -> OnnxExport | None:
         """The ONNX graph logged with the version's training run, if it was converted."""
         with self._run_artifact(version, ONNX_FOLDER) as folder:  # one download, three files
@@ -343,6 +373,9 @@ class ModelRegistry:
 
     def set_alias(self, name: str, alias: str, version: str) -> None:
         self._call(name, self._client().set_registered_model_alias, name, alias, version)
+
+    def delete_alias(self, name: str, alias: str) -> None:
+        self._call(name, self._client().delete_registered_model_alias, name, alias)
 
     def _experiment_id(self, name: str) -> str:
         client = self._client()
@@ -373,6 +406,11 @@ class ModelRegistry:
                 data_path = Path(scratch) / REFERENCE_DATA_ARTIFACT
                 run.reference_data.to_parquet(data_path, index=False)
                 mlflow.log_artifact(str(data_path))
+                if run.reference_labels is not None:
+                    labels_path = Path(scratch) / REFERENCE_LABELS_ARTIFACT
+                    labels = run.reference_labels.astype(str).reset_index(drop=True)
+                    labels.to_frame("label").to_parquet(labels_path, index=False)
+                    mlflow.log_artifact(str(labels_path))
                 if run.onnx is not None:
                     _log_onnx(mlflow, run.onnx, Path(scratch))
             info = mlflow.sklearn.log_model(

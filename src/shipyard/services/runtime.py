@@ -51,8 +51,9 @@ class Runtime:
     latest_reports: dict[str, MonitoringReport] = field(default_factory=dict)
     """The newest monitoring run of each served model (for ``/metrics``)."""
     _reports_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    on_report: Callable[[MonitoringReport], object] | None = None
-    """Told of each monitoring run this process makes (the alert rules)."""
+    report_listeners: list[Callable[[MonitoringReport], object]] = field(default_factory=list)
+    """Told of each monitoring run this process makes (the alert rules, the retrain
+    policy), in order; one's failure leaves the next alone."""
     on_findings: Callable[[list[Finding], datetime], object] | None = None
     """Told of other findings worth an alert (a version refused, then one served)."""
     schema_problem: str | None = None
@@ -101,14 +102,14 @@ class Runtime:
         gc.freeze()
 
     def report_done(self, report: MonitoringReport) -> None:
-        """A monitoring run of this process: its numbers go to ``/metrics`` at once, and to
-        the alert rules (blocking: call from a thread)."""
+        """A monitoring run of this process: its numbers go to ``/metrics`` at once, then to
+        each listener (blocking: call from a thread)."""
         self.keep_latest([report])
-        if self.on_report is not None:
+        for listener in self.report_listeners:
             try:
-                self.on_report(report)
-            except Exception:  # the run is stored whatever the alerts make of it
-                logger.exception("alerting on the monitoring run failed")
+                listener(report)
+            except Exception:  # the run is stored whatever a listener makes of it
+                logger.exception("acting on the monitoring run of %s failed", report.model)
 
     def keep_latest(self, reports: list[MonitoringReport]) -> None:
         """Keep the newest run of each model among these and the ones already kept."""

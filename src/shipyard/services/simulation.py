@@ -9,10 +9,13 @@ Evidently's default thresholds; at 0 none does (beyond sampling noise).
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
 from shipyard.domain.schema import FieldType, InputSchema
+from shipyard.errors import InvalidInput
 
 
 def shift_records(
@@ -59,3 +62,28 @@ def draw(
     picked = rng.integers(0, len(features), rows)
     drawn = features.iloc[picked].reset_index(drop=True)
     return drawn, (target.iloc[picked].reset_index(drop=True) if target is not None else None)
+
+
+def concept_labels(rows: pd.DataFrame, rule: str, classes: list[str]) -> pd.Series:
+    """Labels of a changed world (concept drift): the positive class (the last of two
+    ``classes``) exactly where ``rule`` holds: ``FIELD=VALUE``, ``FIELD<NUMBER`` or
+    ``FIELD>NUMBER``; the other class elsewhere."""
+    match = re.fullmatch(r"\s*(\w+)\s*([=<>])\s*(.+?)\s*", rule)
+    if match is None:
+        raise InvalidInput(f"a concept is FIELD=VALUE, FIELD<NUMBER or FIELD>NUMBER, not {rule!r}")
+    if len(classes) != 2:
+        raise InvalidInput(f"a concept relabels two classes, the labels hold {len(classes)}")
+    name, operator, value = match.groups()
+    if name not in rows.columns:
+        raise InvalidInput(f"the concept names {name!r}, which is not a field of the rows")
+    column = rows[name]
+    if operator == "=":
+        holds = column.astype(str) == value
+    else:
+        try:
+            number = float(value)
+        except ValueError:
+            raise InvalidInput(f"{value!r} is not a number to compare {name} with") from None
+        holds = column < number if operator == "<" else column > number
+    negative, positive = classes
+    return pd.Series(np.where(holds.to_numpy(), positive, negative), dtype=object)

@@ -15,6 +15,8 @@ from typing import Any
 import pandas as pd
 import sklearn
 
+from shipyard.db import Database
+from shipyard.domain.lifecycle import MoveKind
 from shipyard.domain.model import ClassificationMetrics, ModelVersion
 from shipyard.errors import ModelNotFound, ModelVersionNotFound
 from shipyard.monitoring.profile import build_reference_profile
@@ -26,6 +28,7 @@ from shipyard.registry import (
     input_schema_of,
 )
 from shipyard.registry.skops_policy import untrusted_types_of
+from shipyard.services.promotion import record_move
 from shipyard.serving.choice import choose_predictor
 from shipyard.serving.onnx import OnnxClassifier
 from shipyard.serving.predictor import SklearnClassifier, frame_to_columns
@@ -106,6 +109,9 @@ def train_example(
     name: str,
     options: TrainingOptions,
     progress: Progress = lambda _step: None,
+    *,
+    database: Database | None = None,
+    actor: str = "shipyard train",
 ) -> TrainingReport:
     dataset = example(name)
     progress(f"Loading {dataset.description}")
@@ -155,12 +161,14 @@ def train_example(
                 "seed": options.seed,
                 "train_rows": len(split.train_features),
                 "test_rows": len(split.test_features),
+                "positive_label": positive,
             },
             metrics={**metrics.as_dict(), **{f"cv_roc_auc_{k}": v for k, v in cv_auc.items()}},
             profile=build_reference_profile(
                 split.train_features, split.train_target, seed=options.seed
             ),
             reference_data=reference_data,
+            reference_labels=split.train_target.loc[reference_data.index],
             onnx=onnx,
             skops_trusted_types=untrusted_types_of(estimator),
             tags={
@@ -176,7 +184,16 @@ def train_example(
         progress(f"Checking that version {version.version} loads as a server would load it")
         registry.load(name, version.version)  # skops allow-list, signature: never alias a dud
         progress(f"Moving @{options.alias} to version {version.version}")
-        registry.set_alias(name, options.alias, version.version)
+        record_move(
+            registry,
+            database,
+            name,
+            options.alias,
+            version.version,
+            kind=MoveKind.TRAIN,
+            actor=actor,
+            reason=f"shipyard train {name}: holdout ROC AUC {metrics.roc_auc:.4f}",
+        )
     return TrainingReport(
         model_name=name,
         algorithm=chosen,

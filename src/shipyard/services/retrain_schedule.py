@@ -1,0 +1,91 @@
+"""The in-process loop of monitor → retrain → promote.
+
+After each scheduled monitoring run of a model, the retrain policy (``retrain.on``) decides
+whether the run calls for a retrain: dataset drift or a ROC AUC drop (``drift``), every run
+(``always``), or never. A model is retrained at most once per ``retrain.cooldown`` period
+(aligned on the clock), claimed in the database like monitoring periods, so that with
+several workers or replicas one of them does it. A promotion made here is swapped in by
+this process at once; the others follow the alias within ``serving.follow_every``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from shipyard.db import monitoring as claims
+from shipyard.schemas.lifecycle import ModelCard
+from shipyard.schemas.monitoring import MonitoringReport
+from shipyard.services.monitoring_schedule import period_of
+from shipyard.services.retraining import retrain_and_tell
+from shipyard.services.runtime import Runtime
+from shipyard.telemetry.notifications import Notifier
+from shipyard.training.refit import NotEnoughFeedback
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_DROP = 0.05
+"""The ROC AUC drop that triggers a retrain when ``alerts.performance_drop`` is off."""
+
+
+def retrain_trigger(report: MonitoringReport, on: str, drop_limit: float | None) -> str | None:
+    """Why this monitoring run calls for a retrain, in words; None if it does not."""
+    run = f"monitoring run {report.id[:8]}"
+    if on == "never":
+        return None
+    if on == "always":
+        return f"the schedule ({run})"
+    drift = report.dataset_drift
+    if drift.drifted:
+        return f"drift: {drift.drifted_columns} of {drift.columns} input columns drifted ({run})"
+    performance = report.performance
+    reference = performance.reference.get("roc_auc")
+    current = performance.realised.roc_auc if performance.realised else None
+    current = current if current is not None else performance.estimated.roc_auc
+    limit = drop_limit if drop_limit is not None else DEFAULT_DROP
+    if reference is not None and current is not None and reference - current > limit:
+        return f"a ROC AUC drop: {current:.3f} against {reference:.3f} at training ({run})"
+    return None
+
+
+class RetrainPolicy:
+    """Listens to this process's monitoring runs and retrains when one calls for it."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        notifier: Notifier,
+        after_promotion: Callable[[str], object] = lambda _name: None,
+    ) -> None:
+        self.runtime = runtime
+        self.notifier = notifier
+        self.after_promotion = after_promotion
+
+    def after_report(self, report: MonitoringReport) -> ModelCard | None:
+        settings = self.runtime.settings
+        trigger = retrain_trigger(report, settings.retrain.on, settings.alerts.performance_drop)
+        if trigger is None:
+            return None
+        now = datetime.now(UTC)
+        slot, _end = period_of(now, settings.retrain.cooldown)
+        with self.runtime.database.session_scope() as session:
+            claimed = claims.claim_slot(session, report.model, f"retrain-{slot}", now)
+        if not claimed:
+            logger.info("%s: retrained already in this cooldown period", report.model)
+            return None
+        try:
+            card = retrain_and_tell(
+                self.runtime.database,
+                self.runtime.registry,
+                settings,
+                self.notifier,
+                report.model,
+                trigger=trigger,
+            )
+        except NotEnoughFeedback as skipped:
+            logger.warning("%s: retrain skipped: %s", report.model, skipped.detail)
+            return None
+        if card.outcome == "promoted":
+            self.after_promotion(report.model)
+        return card

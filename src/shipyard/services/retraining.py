@@ -1,0 +1,377 @@
+"""Retrain → evaluate → promote.
+
+The candidate is the champion's pipeline fitted again on the champion's training data plus
+the labelled feedback of the log (see :mod:`shipyard.training.refit`). Candidate and
+champion are scored on the same holdout of labelled feedback, with a paired bootstrap of
+the difference (:mod:`shipyard.training.comparison`). The candidate is registered and
+aliased ``@challenger``; it becomes ``@champion`` when it wins by ``retrain.margin`` with a
+significant difference (and ``retrain.promote`` is on). A model card records the data, the
+scores, the drift at the time, what triggered it and who promoted it: in SQL and with the
+candidate's MLflow run. Each outcome is notified, a failure too.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from shipyard.config import Settings
+from shipyard.db import Database
+from shipyard.db import lifecycle as history
+from shipyard.db import monitoring as runs
+from shipyard.db.windows import read_window
+from shipyard.domain.lifecycle import MoveKind, PromotionRule, promotion_reasons
+from shipyard.domain.schema import FieldType, InputSchema
+from shipyard.monitoring.profile import build_reference_profile
+from shipyard.registry import REFERENCE_DATA_MAX_ROWS, LoadedArtifact, ModelRegistry, TrainingRun
+from shipyard.registry.skops_policy import untrusted_types_of
+from shipyard.schemas.lifecycle import (
+    Comparison,
+    DriftAtTraining,
+    Holdout,
+    ModelCard,
+    TrainingData,
+)
+from shipyard.services.promotion import alias_version, check_servable, record_move
+from shipyard.services.training import onnx_export
+from shipyard.telemetry.notifications import Notifier
+from shipyard.training.comparison import PairedDifference, compare_accuracy, compare_auc
+from shipyard.training.evaluation import holdout_metrics
+from shipyard.training.refit import NotEnoughFeedback, RetrainData, assemble, data_hash, refit
+
+logger = logging.getLogger(__name__)
+
+CHALLENGER = "challenger"
+POLICY = "retrain policy"
+"""The actor named when the policy, not a person, promoted a version."""
+
+
+@dataclass(frozen=True)
+class Scores:
+    comparison: PairedDifference
+    candidate: dict[str, float]
+    champion: dict[str, float]
+
+
+def labelled_feedback(
+    database: Database,
+    name: str,
+    schema: InputSchema,
+    classes: tuple[str, ...],
+    start: datetime,
+    end: datetime,
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Logged predictions of every version that got a feedback label, as a frame typed like
+    the training data, with their labels. Rows missing a required field are left out."""
+    window = read_window(database, name, start, end, schema, classes, labelled_only=True)
+    frame = window.inputs.to_pandas()
+    required = [f.name for f in schema.fields if f.required]
+    keep = frame[required].notna().all(axis=1).to_numpy() if required else np.ones(len(frame), bool)
+    frame = frame[keep].reset_index(drop=True)
+    for field in schema.fields:
+        column = frame[field.name]
+        if field.type is FieldType.INTEGER and column.notna().all():
+            frame[field.name] = column.astype("int64")
+        elif field.type is FieldType.NUMBER:
+            frame[field.name] = column.astype("float64")
+        elif field.type in (FieldType.STRING, FieldType.BOOLEAN):
+            frame[field.name] = column.astype(object)
+    labels = pd.Series(window.feedback[keep], dtype=object).astype(str)
+    return frame, labels
+
+
+def _positive_scores(estimator: Any, features: pd.DataFrame, positive: str) -> np.ndarray[Any, Any]:
+    classes = [str(c) for c in estimator.classes_]
+    scores: np.ndarray[Any, Any] = estimator.predict_proba(features)[:, classes.index(positive)]
+    return scores
+
+
+def score(candidate: Any, champion: Any, data: RetrainData, settings: Settings) -> Scores:
+    """Both models on the same holdout; ROC AUC for two classes, accuracy otherwise."""
+    options = settings.retrain
+    features, target = data.holdout_features, data.holdout_target
+    classes = [str(c) for c in champion.classes_]
+    if len(classes) == 2:
+        positive = classes[-1]
+        comparison = compare_auc(
+            (target == positive).to_numpy(),
+            _positive_scores(candidate, features, positive),
+            _positive_scores(champion, features, positive),
+            rounds=options.bootstrap_rounds,
+            seed=options.seed,
+        )
+        return Scores(
+            comparison,
+            holdout_metrics(candidate, features, target, positive=positive).as_dict(),
+            holdout_metrics(champion, features, target, positive=positive).as_dict(),
+        )
+    comparison = compare_accuracy(
+        target.to_numpy(),
+        np.asarray(candidate.predict(features)).astype(str),
+        np.asarray(champion.predict(features)).astype(str),
+        rounds=options.bootstrap_rounds,
+        seed=options.seed,
+    )
+    return Scores(comparison, {"accuracy": comparison.candidate}, {"accuracy": comparison.champion})
+
+
+def drift_at(database: Database, name: str) -> DriftAtTraining:
+    with database.session_scope() as session:
+        latest = runs.recent_runs(session, name, 1)
+    if not latest:
+        return DriftAtTraining(monitoring_run=None)
+    report = latest[0]
+    realised = report.performance.realised
+    return DriftAtTraining(
+        monitoring_run=report.id,
+        drifted_columns=report.dataset_drift.drifted_columns,
+        columns=report.dataset_drift.columns,
+        share=report.dataset_drift.share,
+        realised_roc_auc=realised.roc_auc if realised else None,
+        estimated_roc_auc=report.performance.estimated.roc_auc,
+    )
+
+
+def _reference_of(
+    registry: ModelRegistry, champion: LoadedArtifact
+) -> tuple[pd.DataFrame | None, pd.Series | None]:
+    labels = registry.reference_labels(champion.version)
+    data = champion.reference_data
+    if data is None or labels is None or len(labels) != len(data):
+        return None, None
+    return data, labels
+
+
+def _register(
+    registry: ModelRegistry,
+    champion: LoadedArtifact,
+    candidate: Any,
+    data: RetrainData,
+    scores: Scores,
+    settings: Settings,
+    trigger: str,
+) -> Any:
+    features, target = data.train_features, data.train_target
+    if len(features) > REFERENCE_DATA_MAX_ROWS:
+        kept = features.sample(REFERENCE_DATA_MAX_ROWS, random_state=settings.retrain.seed).index
+        reference, reference_labels = features.loc[kept], target.loc[kept]
+    else:
+        reference, reference_labels = features, target
+    name = champion.version.name
+    return registry.log_training_run(
+        TrainingRun(
+            model_name=name,
+            estimator=candidate,
+            input_example=features.head(3),
+            params={
+                "algorithm": type(candidate).__name__,
+                "retrained_from": champion.version.version,
+                "train_rows": len(features),
+                "holdout_rows": len(data.holdout_features),
+                "seed": settings.retrain.seed,
+            },
+            metrics=scores.candidate,
+            profile=build_reference_profile(features, target, seed=settings.retrain.seed),
+            reference_data=reference.reset_index(drop=True),
+            reference_labels=reference_labels.reset_index(drop=True),
+            onnx=onnx_export(candidate, reference.reset_index(drop=True)),
+            skops_trusted_types=untrusted_types_of(candidate),
+            tags={"shipyard.retrained_from": champion.version.version, "shipyard.trigger": trigger},
+        )
+    )
+
+
+def retrain(
+    database: Database,
+    registry: ModelRegistry,
+    settings: Settings,
+    name: str,
+    *,
+    trigger: str,
+    actor: str = POLICY,
+    promote: bool | None = None,
+    now: datetime | None = None,
+) -> ModelCard:
+    """Retrain ``name`` once; returns the candidate's model card (stored and logged)."""
+    options = settings.retrain
+    alias = settings.serving.alias
+    end = now or datetime.now(UTC)
+    champion = registry.load(name, alias)
+    estimator = champion.estimator
+    classes = tuple(str(c) for c in estimator.classes_)
+    feedback, labels = labelled_feedback(
+        database, name, champion.input_schema, classes, end - options.feedback_window, end
+    )
+    reference, reference_labels = _reference_of(registry, champion)
+    data = assemble(
+        reference,
+        reference_labels,
+        feedback,
+        labels,
+        holdout_share=options.holdout_share,
+        min_labelled=options.min_labelled,
+        seed=options.seed,
+    )
+    logger.info(
+        "retraining %s on %d rows (champion v%s)",
+        name,
+        len(data.train_features),
+        champion.version.version,
+    )
+    candidate = refit(estimator, data.train_features, data.train_target)
+    scores = score(candidate, estimator, data, settings)
+    comparison = scores.comparison
+    rule = PromotionRule(margin=options.margin, alpha=options.significance)
+    wins, reasons = promotion_reasons(
+        rule, comparison.metric, comparison.difference, comparison.p_value
+    )
+    version = _register(registry, champion, candidate, data, scores, settings, trigger)
+    promoted = wins and (options.promote if promote is None else promote)
+    if promoted:
+        check_servable(registry, settings.serving, name, version.version)
+        record_move(
+            registry,
+            database,
+            name,
+            alias,
+            version.version,
+            kind=MoveKind.RETRAIN,
+            actor=actor,
+            reason=f"won the retrain triggered by {trigger}",
+        )
+        if alias_version(registry, name, CHALLENGER) is not None:
+            registry.delete_alias(name, CHALLENGER)
+    else:
+        if wins:
+            reasons.append("retrain.promote is off: it waits as @challenger")
+        record_move(
+            registry,
+            database,
+            name,
+            CHALLENGER,
+            version.version,
+            kind=MoveKind.RETRAIN,
+            actor=actor,
+            reason=f"retrain triggered by {trigger}",
+        )
+    card = ModelCard(
+        id=str(uuid.uuid4()),
+        model=name,
+        version=version.version,
+        champion_version=champion.version.version,
+        created_at=datetime.now(UTC),
+        outcome="promoted" if promoted else "challenger",
+        reasons=reasons,
+        trigger=trigger,
+        promoted_by=actor if promoted else None,
+        estimator=type(candidate).__name__,
+        training_data=TrainingData(
+            rows=len(data.train_features),
+            reference_rows=data.reference_rows,
+            feedback_rows=data.feedback_rows,
+            sha256=data_hash(data.train_features, data.train_target),
+            feedback_since=end - options.feedback_window,
+            notes=data.notes,
+        ),
+        holdout=Holdout(
+            rows=len(data.holdout_target),
+            positives=int((data.holdout_target == classes[-1]).sum())
+            if len(classes) == 2
+            else None,
+            source="labelled feedback (neither model was fitted on it)",
+        ),
+        comparison=Comparison(
+            metric=comparison.metric,
+            candidate=comparison.candidate,
+            champion=comparison.champion,
+            difference=comparison.difference,
+            ci_low=comparison.ci_low,
+            ci_high=comparison.ci_high,
+            p_value=comparison.p_value,
+            rounds=comparison.rounds,
+            margin=options.margin,
+            alpha=options.significance,
+            candidate_metrics=scores.candidate,
+            champion_metrics=scores.champion,
+        ),
+        drift=drift_at(database, name),
+    )
+    registry.log_model_card(version, card.model_dump_json(indent=2))
+    with database.session_scope() as session:
+        history.save_card(session, card)
+    return card
+
+
+def card_message(card: ModelCard) -> tuple[str, str, str]:
+    """Title, body and tone of the notification of a retrain's outcome."""
+    c = card.comparison
+    scores = (
+        f"{c.metric} {c.candidate:.3f} against {c.champion:.3f} for v{card.champion_version} "
+        f"on {card.holdout.rows} held-out labelled predictions "
+        f"(difference {c.difference:+.3f}, 95% CI [{c.ci_low:+.3f}, {c.ci_high:+.3f}], "
+        f"p = {c.p_value:.4f})"
+    )
+    data = (
+        f"fitted on {card.training_data.rows} rows ({card.training_data.reference_rows} of "
+        f"training data, {card.training_data.feedback_rows} of feedback)"
+    )
+    if card.outcome == "promoted":
+        title = f"[PROMOTED] shipyard: {card.model}: v{card.version} is @champion"
+        tone = "resolved"
+        verdict = f"promoted by {card.promoted_by}"
+    else:
+        title = f"[KEPT] shipyard: {card.model}: v{card.champion_version} stays @champion"
+        tone = "warning"
+        verdict = f"v{card.version} registered as @challenger"
+    body = f"Retrain triggered by {card.trigger}: {verdict}. {scores}; {data}. " + " ".join(
+        f"{reason[0].upper()}{reason[1:]}." for reason in card.reasons
+    )
+    return title, body, tone
+
+
+def retrain_and_tell(
+    database: Database,
+    registry: ModelRegistry,
+    settings: Settings,
+    notifier: Notifier,
+    name: str,
+    *,
+    trigger: str,
+    actor: str = POLICY,
+    promote: bool | None = None,
+) -> ModelCard:
+    """:func:`retrain`, with a notification of its outcome, failures included."""
+    try:
+        card = retrain(
+            database, registry, settings, name, trigger=trigger, actor=actor, promote=promote
+        )
+    except NotEnoughFeedback as error:
+        notifier.send(
+            f"[SKIPPED] shipyard: {name}: retrain",
+            f"Retrain triggered by {trigger} did not run: {error.detail}. The champion stays.",
+            "warning",
+        )
+        raise
+    except Exception as error:
+        detail = getattr(error, "detail", None) or f"{type(error).__name__}: {error}"
+        notifier.send(
+            f"[FAILED] shipyard: {name}: retrain",
+            f"Retrain triggered by {trigger} failed: {detail}. The champion stays.",
+            "critical",
+        )
+        raise
+    title, body, tone = card_message(card)
+    logger.warning("%s: %s", title, body)
+    notifier.send(title, body, tone)
+    return card
+
+
+def recent_cards(database: Database, name: str, limit: int) -> list[ModelCard]:
+    with database.session_scope() as session:
+        return history.recent_cards(session, name, limit)
