@@ -45,6 +45,17 @@ class Receiver:
     def wait_for(self, count: int, timeout: float = 30.0) -> list[dict[str, Any]]:
         return _wait_for(self.received, count, timeout)
 
+    def titled(self, prefix: str, timeout: float = 30.0) -> dict[str, Any]:
+        """The first alert whose title starts with ``prefix``, once it has arrived."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for message in list(self.received):
+                if str(message["body"].get("title", "")).startswith(prefix):
+                    return message["body"]
+            time.sleep(0.1)
+        titles = [m["body"].get("title") for m in self.received]
+        raise AssertionError(f"no alert titled {prefix!r} within {timeout} s; got {titles}")
+
 
 @contextmanager
 def receiver() -> Iterator[Receiver]:

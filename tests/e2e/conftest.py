@@ -45,6 +45,7 @@ def server_environment(settings: Settings) -> dict[str, str]:
             "SHIPYARD_MLFLOW_TRACKING_URI": settings.resolved_tracking_uri(),
             "SHIPYARD_AUTH__ENABLED": str(settings.auth.enabled).lower(),
             "SHIPYARD_MONITORING__EVERY": "",  # the schedule's tests turn it on
+            "SHIPYARD_RETRAIN__ON": "never",  # retrains register versions: their tests' own
             # Tests stop servers with SIGTERM; the drain has a test of its own.
             "SHIPYARD_SERVER__DRAIN_SECONDS": "0",
         }
@@ -97,9 +98,14 @@ def start_server(
     started: list[subprocess.Popen[str]] = []
 
     def start(
-        *extra: str, env: dict[str, str] | None = None, database: str | None = None
+        *extra: str,
+        env: dict[str, str] | None = None,
+        database: str | None = None,
+        store: Path | None = None,
     ) -> RunningServer:
-        settings = make_settings(trained_store, database or database_url)
+        """A server over the shared trained store, or over ``store`` (a private copy, for
+        tests that register versions)."""
+        settings = make_settings(store or trained_store, database or database_url)
         port = free_port()
         log_path = tmp_path / f"server-{port}.log"
         with log_path.open("w") as log_file:

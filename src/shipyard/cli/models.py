@@ -67,7 +67,7 @@ def promote(
     settings = current_settings()
     with log_database(settings) as database:
         upgrade_database(database)
-        move = promotion.promote(
+        promoted = promotion.promote(
             registry_for(settings),
             database,
             settings.serving,
@@ -76,7 +76,7 @@ def promote(
             actor=_actor(),
             reason=reason,
         )
-    _moved(move)
+    _moved(promoted.move)
 
 
 @app.command("rollback")
@@ -92,7 +92,7 @@ def rollback(
     settings = current_settings()
     with log_database(settings) as database:
         upgrade_database(database)
-        move = promotion.rollback(
+        rolled = promotion.rollback(
             registry_for(settings),
             database,
             settings.serving,
@@ -101,7 +101,7 @@ def rollback(
             to=to,
             reason=reason,
         )
-    _moved(move)
+    _moved(rolled.move)
 
 
 @app.command("history")

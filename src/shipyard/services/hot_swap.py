@@ -79,13 +79,22 @@ class VersionWatcher:
             problem = error.detail
         if problem is not None:
             return self._refuse(name, current, target.version, problem)
+        self.adopt(candidate)
+        return SwapOutcome(name, candidate.version, target.version, True, "swapped")
+
+    def adopt(self, candidate: ServedModel) -> None:
+        """Serve ``candidate`` (loaded, warmed up and checked) from now on."""
+        runtime, name = self.runtime, candidate.name
+        served = runtime.models.loaded().get(name)
+        current = served.version if served else None
+        if current == candidate.version:
+            return
         runtime.models.put(candidate)
         runtime.load_errors.pop(name, None)
         runtime.metrics.model_loaded(name, candidate.version, replaced=current)
         self._refused.pop(name, None)
         logger.warning("%s: now serving v%s (was v%s)", name, candidate.version, current)
         self._tell(name, firing=False, summary=f"{name} v{candidate.version} is served")
-        return SwapOutcome(name, candidate.version, target.version, True, "swapped")
 
     def _refuse(self, name: str, current: str | None, version: str, problem: str) -> SwapOutcome:
         self._refused[name] = version

@@ -9,6 +9,7 @@ never moved onto a version no server will serve. Each move is kept in SQL
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from shipyard.config import ServingSettings
@@ -18,6 +19,7 @@ from shipyard.domain.lifecycle import AliasMove, MoveKind, rollback_target
 from shipyard.errors import Conflict, ModelVersionNotFound
 from shipyard.registry import ModelRegistry
 from shipyard.services.loading import load_served_model
+from shipyard.serving.models import ServedModel
 
 
 class NoRollbackTarget(Conflict):
@@ -70,17 +72,25 @@ def record_move(
     return move
 
 
+@dataclass(frozen=True)
+class Promotion:
+    move: AliasMove
+    served: ServedModel
+    """The version, loaded and warmed up: a server that promoted it serves it at once."""
+
+
 def check_servable(
     registry: ModelRegistry, serving: ServingSettings, name: str, version: str
-) -> None:
+) -> ServedModel:
     """Load ``version`` as a server would and check it takes what the champion takes."""
     candidate = load_served_model(registry, name, serving, version)
     current = alias_version(registry, name, serving.alias)
     if current is None or current == version:
-        return
+        return candidate
     schema = registry.load(name, current).input_schema
     if not schema.is_compatible_with(candidate.input_schema):
         raise NarrowerVersion(name, version, current)
+    return candidate
 
 
 def promote(
@@ -93,16 +103,17 @@ def promote(
     actor: str,
     reason: str = "",
     kind: MoveKind = MoveKind.PROMOTE,
-) -> AliasMove:
+) -> Promotion:
     """Make ``version`` the served one (the serving alias), after checking it."""
     alias = serving.alias
     registry.resolve(name, version)  # 404 for a version that does not exist
     if alias_version(registry, name, alias) == version:
         raise AlreadyThere(name, alias, version)
-    check_servable(registry, serving, name, version)
-    return record_move(
+    served = check_servable(registry, serving, name, version)
+    move = record_move(
         registry, database, name, alias, version, kind=kind, actor=actor, reason=reason
     )
+    return Promotion(move, served)
 
 
 def rollback(
@@ -114,7 +125,7 @@ def rollback(
     actor: str,
     to: str | None = None,
     reason: str = "",
-) -> AliasMove:
+) -> Promotion:
     """Move the serving alias back: to ``to``, or to the version it named before the
     latest move forward onto the current one."""
     alias = serving.alias
@@ -130,10 +141,11 @@ def rollback(
     registry.resolve(name, to)
     if to == current:
         raise AlreadyThere(name, alias, to)
-    check_servable(registry, serving, name, to)
-    return record_move(
+    served = check_servable(registry, serving, name, to)
+    move = record_move(
         registry, database, name, alias, to, kind=MoveKind.ROLLBACK, actor=actor, reason=reason
     )
+    return Promotion(move, served)
 
 
 def alias_history(database: Database, name: str, limit: int = 100) -> list[AliasMove]:

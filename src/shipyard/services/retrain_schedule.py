@@ -4,8 +4,10 @@ After each scheduled monitoring run of a model, the retrain policy (``retrain.on
 whether the run calls for a retrain: dataset drift or a ROC AUC drop (``drift``), every run
 (``always``), or never. A model is retrained at most once per ``retrain.cooldown`` period
 (aligned on the clock), claimed in the database like monitoring periods, so that with
-several workers or replicas one of them does it. A promotion made here is swapped in by
-this process at once; the others follow the alias within ``serving.follow_every``.
+several workers or replicas one of them does it. A retrain that finds too few feedback
+labels gives its period back (the next run tries again) and is logged, not notified: the
+drift alert has told already. A promotion made here is swapped in by this process at once;
+the others follow the alias within ``serving.follow_every``.
 """
 
 from __future__ import annotations
@@ -68,9 +70,10 @@ class RetrainPolicy:
         if trigger is None:
             return None
         now = datetime.now(UTC)
-        slot, _end = period_of(now, settings.retrain.cooldown)
+        period, _end = period_of(now, settings.retrain.cooldown)
+        slot = f"retrain-{period}"
         with self.runtime.database.session_scope() as session:
-            claimed = claims.claim_slot(session, report.model, f"retrain-{slot}", now)
+            claimed = claims.claim_slot(session, report.model, slot, now)
         if not claimed:
             logger.info("%s: retrained already in this cooldown period", report.model)
             return None
@@ -82,9 +85,12 @@ class RetrainPolicy:
                 self.notifier,
                 report.model,
                 trigger=trigger,
+                tell_skipped=False,
             )
         except NotEnoughFeedback as skipped:
             logger.warning("%s: retrain skipped: %s", report.model, skipped.detail)
+            with self.runtime.database.session_scope() as session:
+                claims.release_slot(session, report.model, slot)
             return None
         if card.outcome == "promoted":
             self.after_promotion(report.model)

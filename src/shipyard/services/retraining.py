@@ -345,13 +345,17 @@ def retrain_and_tell(
     trigger: str,
     actor: str = POLICY,
     promote: bool | None = None,
+    tell_skipped: bool = True,
 ) -> ModelCard:
-    """:func:`retrain`, with a notification of its outcome, failures included."""
+    """:func:`retrain`, with a notification of its outcome, failures included (a retrain
+    skipped for want of labels too, if ``tell_skipped``)."""
     try:
         card = retrain(
             database, registry, settings, name, trigger=trigger, actor=actor, promote=promote
         )
     except NotEnoughFeedback as error:
+        if not tell_skipped:
+            raise
         notifier.send(
             f"[SKIPPED] shipyard: {name}: retrain",
             f"Retrain triggered by {trigger} did not run: {error.detail}. The champion stays.",

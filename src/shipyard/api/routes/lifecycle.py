@@ -43,10 +43,9 @@ def _move_read(move: AliasMove) -> AliasMoveRead:
     return AliasMoveRead(**{**fields, "kind": move.kind.value})
 
 
-async def _follow(request: Request, name: str) -> None:
-    """This server swaps at once; the others follow the alias on their own schedule."""
+def _watcher(request: Request) -> VersionWatcher:
     watcher: VersionWatcher = request.app.state.version_watcher
-    await asyncio.to_thread(watcher.check, name)
+    return watcher
 
 
 def _actor(caller: Principal) -> str:
@@ -60,7 +59,7 @@ async def promote_version(
     """Serve ``version``: it is loaded and checked as a server would, then the serving alias
     moves to it and this server swaps it in before answering."""
     _served(runtime, name)
-    move = await asyncio.to_thread(
+    promoted = await asyncio.to_thread(
         promotion.promote,
         runtime.registry,
         runtime.database,
@@ -70,8 +69,10 @@ async def promote_version(
         actor=_actor(caller),
         reason=body.reason,
     )
-    await _follow(request, name)
-    return _move_read(move)
+    # This server serves it before answering (it is loaded already); the others follow
+    # the alias on their own schedule.
+    await asyncio.to_thread(_watcher(request).adopt, promoted.served)
+    return _move_read(promoted.move)
 
 
 @router.post("/{name}/rollback", response_model=AliasMoveRead, responses=ERROR_RESPONSES)
@@ -80,7 +81,7 @@ async def rollback_version(
 ) -> AliasMoveRead:
     """Move the serving alias back to the version it named before (or to ``to``)."""
     _served(runtime, name)
-    move = await asyncio.to_thread(
+    rolled = await asyncio.to_thread(
         promotion.rollback,
         runtime.registry,
         runtime.database,
@@ -90,8 +91,8 @@ async def rollback_version(
         to=body.to,
         reason=body.reason,
     )
-    await _follow(request, name)
-    return _move_read(move)
+    await asyncio.to_thread(_watcher(request).adopt, rolled.served)
+    return _move_read(rolled.move)
 
 
 @router.post(
@@ -115,7 +116,7 @@ async def retrain_model(
         promote=body.promote,
     )
     if card.outcome == "promoted":
-        await _follow(request, name)
+        await asyncio.to_thread(_watcher(request).check, name)
     return card
 
 
