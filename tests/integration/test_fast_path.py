@@ -69,6 +69,7 @@ def test_a_server_of_the_converted_graph_never_imports_scikit_learn(trained_stor
     it needs onnxruntime only (seconds of start-up and ~150 MB less per worker)."""
     script = f"""
 import sys
+import shipyard.api.app  # every route and schedule, the retrain policy's too
 from shipyard.config import Settings
 from shipyard.services.loading import load_served_model
 from shipyard.services.runtime import registry_for

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -11,24 +12,28 @@ import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from shipyard.cli.main import app
 from shipyard.config import Settings
+from shipyard.db.tables import PredictionRow, ShadowPredictionRow
 from shipyard.registry import input_schema_of
 from shipyard.services.runtime import registry_for
 from shipyard.services.simulation import concept_labels, holdout_of, shift_records
 from shipyard.services.training import TrainingOptions, train_example
 from tests.integration.test_hot_swap import predicted_version, register_narrow_version
+from tests.integration.test_metrics import samples, value
 from tests.integration.test_monitoring import send
 from tests.receiver import Receiver
 
 
 def traffic(
     client: TestClient, rows: int, *, drift: float, concept: str | None, seed: int
-) -> list[str]:
+) -> dict[str, str]:
     """``rows`` distinct records v1 was not fitted on, shifted by ``drift``, predicted and all
-    given feedback: their true labels, or the labels of a changed world (``concept``)."""
+    given feedback: their true labels, or the labels of a changed world (``concept``).
+    Returns the label sent for each prediction id."""
     rng = np.random.default_rng(seed)
     features, truth = holdout_of("attrition")
     picked = rng.permutation(len(features))[:rows]
@@ -37,12 +42,14 @@ def traffic(
     if concept is not None:
         labels = concept_labels(shifted, concept, ["No", "Yes"])
     answers = send(client, shifted)
+    sent_labels = {}
     for answer, label in zip(answers, labels, strict=True):
         sent = client.post(
             f"/v1/predictions/{answer['prediction_id']}/feedback", json={"label": str(label)}
         )
         assert sent.status_code == 200, sent.text
-    return [str(label) for label in labels]
+        sent_labels[answer["prediction_id"]] = str(label)
+    return sent_labels
 
 
 def test_a_changed_world_is_learnt_and_the_better_candidate_promoted_with_its_card(
@@ -87,22 +94,60 @@ def test_a_changed_world_is_learnt_and_the_better_candidate_promoted_with_its_ca
     assert "roc_auc" in alert["body"]["message"]
 
 
-def test_a_candidate_that_is_not_better_stays_challenger(
+def test_a_candidate_that_is_not_better_stays_challenger_and_is_scored_in_the_shadow(
     alerting_client: TestClient, alerting_store: Settings, hook: Receiver
 ) -> None:
     client = alerting_client
-    traffic(client, 360, drift=0.0, concept=None, seed=2)
+    traffic(client, 300, drift=0.0, concept=None, seed=2)
     card = client.post("/v1/models/attrition/retrain", json={}).json()
     assert card["outcome"] == "challenger", card
     assert card["promoted_by"] is None
     assert any("not significant" in r or "short of the margin" in r for r in card["reasons"])
-    assert registry_for(alerting_store).get_model("attrition").aliases == {
-        "champion": "1",
-        "challenger": "2",
-    }
-    assert predicted_version(client) == "1"
+    registry = registry_for(alerting_store)
+    assert registry.get_model("attrition").aliases == {"champion": "1", "challenger": "2"}
     (alert,) = hook.wait_for(1)
     assert alert["body"]["title"] == "[KEPT] shipyard: attrition: v1 stays @champion"
+
+    # v2 now scores every request in the shadow of v1; callers only ever see v1.
+    labels = traffic(client, 60, drift=0.0, concept=None, seed=4)
+    assert predicted_version(client) == "1"
+    comparison = wait_for_shadows(client, 61)
+    assert (comparison["served_version"], comparison["challenger_version"]) == ("1", "2")
+    assert comparison["labelled_rows"] == 60
+    with alerting_client.app.state.runtime.database.session_scope() as session:  # type: ignore[attr-defined]
+        shadowed = session.execute(
+            select(
+                PredictionRow.inputs,
+                PredictionRow.label,
+                ShadowPredictionRow.label,
+                PredictionRow.id,
+            ).join(ShadowPredictionRow, ShadowPredictionRow.prediction_id == PredictionRow.id)
+        ).all()
+    assert len(shadowed) == 61
+    inputs = pd.DataFrame([row[0] for row in shadowed])[list(holdout_of("attrition")[0].columns)]
+    v1, v2 = (registry.load("attrition", v).estimator for v in ("1", "2"))
+    assert [row[1] for row in shadowed] == list(v1.predict(inputs))
+    assert [row[2] for row in shadowed] == list(v2.predict(inputs))  # the challenger's own
+    agree = np.mean(v1.predict(inputs) == v2.predict(inputs))
+    assert comparison["agreement"] == pytest.approx(agree)
+    truth = np.array([labels.get(str(row[3])) for row in shadowed], dtype=object)
+    labelled = truth != None  # noqa: E711 (element-wise)
+    assert labelled.sum() == 60
+    for version, estimator in (("served", v1), ("challenger", v2)):
+        right = estimator.predict(inputs)[labelled] == truth[labelled]
+        assert comparison[version]["accuracy"] == pytest.approx(np.mean(right))
+    assert value(samples(client), "shipyard_shadow_predictions_total", outcome="written") == 61
+
+
+def wait_for_shadows(client: TestClient, rows: int, timeout: float = 30.0) -> dict[str, Any]:
+    """The comparison once the shadow thread has written ``rows`` answers."""
+    deadline = time.monotonic() + timeout
+    while True:
+        comparison = client.get("/v1/models/attrition/comparison").json()
+        if comparison["rows"] >= rows or time.monotonic() > deadline:
+            assert comparison["rows"] == rows, comparison
+            return dict(comparison)
+        time.sleep(0.1)
 
 
 def test_too_little_feedback_is_a_409_that_says_what_to_send_and_is_told(

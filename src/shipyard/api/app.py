@@ -70,7 +70,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         active.on_findings = alerts.dispatch
         app.state.version_watcher = watcher = VersionWatcher(active)
         app.state.notifier = notifier
-        policy = RetrainPolicy(active, notifier, after_promotion=watcher.check)
+        policy = RetrainPolicy(active, notifier, after_retrain=watcher.follow)
         active.report_listeners += [alerts.after_report, policy.after_report]
         if settings.serving.follow_every is not None:
             schedules.append(

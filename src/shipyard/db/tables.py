@@ -216,3 +216,26 @@ class ModelCardRow(Base):
     card: Mapped[dict[str, Any]] = mapped_column(JsonDocument, nullable=False)
 
     __table_args__ = (Index("ix_model_cards_model_created_at", "model_name", "created_at"),)
+
+
+class ShadowPredictionRow(Base):
+    """What a ``@challenger`` answered for a logged prediction, scored off the response
+    path. No foreign key: the prediction's own row may still wait in the spool."""
+
+    __tablename__ = "shadow_predictions"
+
+    prediction_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    model_version: Mapped[str] = mapped_column(String(50), primary_key=True)
+    model_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    label: Mapped[str] = mapped_column(String(200), nullable=False)
+    probabilities: Mapped[dict[str, float]] = mapped_column(JsonDocument, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+    __table_args__ = (
+        Index(
+            "ix_shadow_predictions_model_version_created_at",
+            "model_name",
+            "model_version",
+            "created_at",
+        ),
+    )

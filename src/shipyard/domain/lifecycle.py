@@ -7,6 +7,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from shipyard.errors import Conflict
+
+CHALLENGER = "challenger"
+"""The alias of a registered candidate that has not (yet) replaced the champion: servers
+score it in the shadow of the served version."""
+
+
+class NotEnoughFeedback(Conflict):
+    """Too few labelled predictions to hold out a fair test (or only one class)."""
+
 
 class MoveKind(StrEnum):
     TRAIN = "train"

@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shipyard.schemas.monitoring import ClassificationScores
+
 RetrainOutcome = Literal["promoted", "challenger"]
 """``promoted``: the candidate is the champion now; ``challenger``: it is registered and
 aliased ``@challenger``, and the champion stays."""
@@ -120,3 +122,23 @@ class RetrainRequest(BaseModel):
     promote: bool | None = Field(
         None, description="promote a winner at once; default: the retrain.promote setting"
     )
+
+
+class ComparisonRead(BaseModel):
+    """The served version and its ``@challenger`` on the same requests (shadow scoring)."""
+
+    model_config = ConfigDict(protected_namespaces=())
+
+    model: str
+    served_version: str | None
+    challenger_version: str | None = Field(description="null while there is no challenger")
+    window_start: datetime
+    window_end: datetime
+    rows: int = Field(description="answers of the served version the challenger shadowed")
+    agreement: float | None = Field(description="share of those where both gave the same label")
+    mean_probability_difference: float | None = Field(
+        description="mean |challenger - served| probability of the positive (last) class"
+    )
+    labelled_rows: int = Field(description="of the rows, those with a feedback label")
+    served: ClassificationScores | None = Field(description="on the labelled rows")
+    challenger: ClassificationScores | None = Field(description="on the same labelled rows")

@@ -8,6 +8,9 @@ reference assignment, so a request reads the old version or the new one, whole, 
 on the one it started with. A version that fails is never served; the old one stays, and an
 alert says why (once per refused version). A registry that cannot be reached changes
 nothing: the server keeps serving, and tries again later, less and less often.
+
+The ``@challenger`` alias is followed the same way, for shadow scoring
+(:mod:`shipyard.services.shadowing`).
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from shipyard.domain.alerts import Finding, Severity
-from shipyard.errors import RegistryUnavailable, ShipyardError
+from shipyard.domain.lifecycle import CHALLENGER
+from shipyard.errors import ModelVersionNotFound, RegistryUnavailable, ShipyardError
 from shipyard.services.loading import load_served_model
 from shipyard.services.runtime import Runtime
 from shipyard.serving.models import ServedModel
@@ -82,6 +86,45 @@ class VersionWatcher:
         self.adopt(candidate)
         return SwapOutcome(name, candidate.version, target.version, True, "swapped")
 
+    def follow(self, name: str) -> SwapOutcome:
+        """Both aliases of a model: the served one, then ``@challenger``."""
+        outcome = self.check(name)
+        self.check_challenger(name)
+        return outcome
+
+    def check_challenger(self, name: str) -> str:
+        """Follow the model's ``@challenger`` alias: load the version it names for shadow
+        scoring, or stop shadowing when it names none (or the served version)."""
+        runtime = self.runtime
+        shadows = runtime.shadows
+        current = shadows.challenger(name)
+        served = runtime.models.loaded().get(name)
+        try:
+            target = runtime.registry.resolve(name, CHALLENGER).version
+        except ModelVersionNotFound:
+            target = None
+        if target is None or (served is not None and target == served.version):
+            if current is not None:
+                shadows.set_challenger(name, None)
+                logger.warning("%s: v%s is no longer shadowed", name, current.version)
+            return "no challenger"
+        if current is not None and current.version == target:
+            return f"v{target} is shadowed"
+        try:
+            candidate = load_served_model(runtime.registry, name, runtime.settings.serving, target)
+        except RegistryUnavailable:
+            raise
+        except ShipyardError as error:
+            logger.error("%s: challenger v%s not shadowed: %s", name, target, error.detail)
+            return f"v{target} not shadowed: {error.detail}"
+        problem = admission_problem(served, candidate)
+        if problem is not None:
+            logger.error("%s: challenger not shadowed: %s", name, problem)
+            return f"v{target} not shadowed: {problem}"
+        shadows.set_challenger(name, candidate)
+        logger.warning("%s: v%s (@%s) is shadowed", name, target, CHALLENGER)
+        return f"v{target} is shadowed"
+
     def adopt(self, candidate: ServedModel) -> None:
         """Serve ``candidate`` (loaded, warmed up and checked) from now on."""
         runtime, name = self.runtime, candidate.name
@@ -123,7 +166,7 @@ async def follow_registry(watcher: VersionWatcher, every: timedelta) -> None:
         await asyncio.sleep(pause.total_seconds())
         try:
             for name in watcher.runtime.models.names:
-                await asyncio.to_thread(watcher.check, name)
+                await asyncio.to_thread(watcher.follow, name)
             pause = every
         except RegistryUnavailable as error:
             pause = min(pause * 2, max(MAX_BACKOFF, every))

@@ -177,6 +177,7 @@ async def predict(
         if stored is None:  # the database went down between the commit and this read
             raise DatabaseUnavailable("the first answer for this Idempotency-Key cannot be read")
         return _replay(stored, fingerprint)
+    runtime.shadows.offer(entries)  # a @challenger scores them too, off the response path
     return PredictionOutcome(response)
 
 

@@ -7,7 +7,8 @@ whether the run calls for a retrain: dataset drift or a ROC AUC drop (``drift``)
 several workers or replicas one of them does it. A retrain that finds too few feedback
 labels gives its period back (the next run tries again) and is logged, not notified: the
 drift alert has told already. A promotion made here is swapped in by this process at once;
-the others follow the alias within ``serving.follow_every``.
+the others follow the alias within ``serving.follow_every``. A candidate kept as
+``@challenger`` is shadowed by this process at once, by the others after their next look.
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from shipyard.db import monitoring as claims
+from shipyard.domain.lifecycle import NotEnoughFeedback
 from shipyard.schemas.lifecycle import ModelCard
 from shipyard.schemas.monitoring import MonitoringReport
 from shipyard.services.monitoring_schedule import period_of
 from shipyard.services.retraining import retrain_and_tell
 from shipyard.services.runtime import Runtime
 from shipyard.telemetry.notifications import Notifier
-from shipyard.training.refit import NotEnoughFeedback
 
 logger = logging.getLogger(__name__)
 
@@ -58,11 +59,12 @@ class RetrainPolicy:
         self,
         runtime: Runtime,
         notifier: Notifier,
-        after_promotion: Callable[[str], object] = lambda _name: None,
+        after_retrain: Callable[[str], object] = lambda _name: None,
     ) -> None:
         self.runtime = runtime
         self.notifier = notifier
-        self.after_promotion = after_promotion
+        self.after_retrain = after_retrain
+        """Told the model's name after each retrain (the server follows the aliases it moved)."""
 
     def after_report(self, report: MonitoringReport) -> ModelCard | None:
         settings = self.runtime.settings
@@ -92,6 +94,5 @@ class RetrainPolicy:
             with self.runtime.database.session_scope() as session:
                 claims.release_slot(session, report.model, slot)
             return None
-        if card.outcome == "promoted":
-            self.after_promotion(report.model)
+        self.after_retrain(report.model)
         return card

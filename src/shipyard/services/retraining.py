@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,11 +24,15 @@ from shipyard.db import Database
 from shipyard.db import lifecycle as history
 from shipyard.db import monitoring as runs
 from shipyard.db.windows import read_window
-from shipyard.domain.lifecycle import MoveKind, PromotionRule, promotion_reasons
+from shipyard.domain.lifecycle import (
+    CHALLENGER,
+    MoveKind,
+    NotEnoughFeedback,
+    PromotionRule,
+    promotion_reasons,
+)
 from shipyard.domain.schema import FieldType, InputSchema
-from shipyard.monitoring.profile import build_reference_profile
-from shipyard.registry import REFERENCE_DATA_MAX_ROWS, LoadedArtifact, ModelRegistry, TrainingRun
-from shipyard.registry.skops_policy import untrusted_types_of
+from shipyard.registry import LoadedArtifact, ModelRegistry
 from shipyard.schemas.lifecycle import (
     Comparison,
     DriftAtTraining,
@@ -39,24 +41,12 @@ from shipyard.schemas.lifecycle import (
     TrainingData,
 )
 from shipyard.services.promotion import alias_version, check_servable, record_move
-from shipyard.services.training import onnx_export
 from shipyard.telemetry.notifications import Notifier
-from shipyard.training.comparison import PairedDifference, compare_accuracy, compare_auc
-from shipyard.training.evaluation import holdout_metrics
-from shipyard.training.refit import NotEnoughFeedback, RetrainData, assemble, data_hash, refit
 
 logger = logging.getLogger(__name__)
 
-CHALLENGER = "challenger"
 POLICY = "retrain policy"
 """The actor named when the policy, not a person, promoted a version."""
-
-
-@dataclass(frozen=True)
-class Scores:
-    comparison: PairedDifference
-    candidate: dict[str, float]
-    champion: dict[str, float]
 
 
 def labelled_feedback(
@@ -86,41 +76,6 @@ def labelled_feedback(
     return frame, labels
 
 
-def _positive_scores(estimator: Any, features: pd.DataFrame, positive: str) -> np.ndarray[Any, Any]:
-    classes = [str(c) for c in estimator.classes_]
-    scores: np.ndarray[Any, Any] = estimator.predict_proba(features)[:, classes.index(positive)]
-    return scores
-
-
-def score(candidate: Any, champion: Any, data: RetrainData, settings: Settings) -> Scores:
-    """Both models on the same holdout; ROC AUC for two classes, accuracy otherwise."""
-    options = settings.retrain
-    features, target = data.holdout_features, data.holdout_target
-    classes = [str(c) for c in champion.classes_]
-    if len(classes) == 2:
-        positive = classes[-1]
-        comparison = compare_auc(
-            (target == positive).to_numpy(),
-            _positive_scores(candidate, features, positive),
-            _positive_scores(champion, features, positive),
-            rounds=options.bootstrap_rounds,
-            seed=options.seed,
-        )
-        return Scores(
-            comparison,
-            holdout_metrics(candidate, features, target, positive=positive).as_dict(),
-            holdout_metrics(champion, features, target, positive=positive).as_dict(),
-        )
-    comparison = compare_accuracy(
-        target.to_numpy(),
-        np.asarray(candidate.predict(features)).astype(str),
-        np.asarray(champion.predict(features)).astype(str),
-        rounds=options.bootstrap_rounds,
-        seed=options.seed,
-    )
-    return Scores(comparison, {"accuracy": comparison.candidate}, {"accuracy": comparison.champion})
-
-
 def drift_at(database: Database, name: str) -> DriftAtTraining:
     with database.session_scope() as session:
         latest = runs.recent_runs(session, name, 1)
@@ -148,45 +103,6 @@ def _reference_of(
     return data, labels
 
 
-def _register(
-    registry: ModelRegistry,
-    champion: LoadedArtifact,
-    candidate: Any,
-    data: RetrainData,
-    scores: Scores,
-    settings: Settings,
-    trigger: str,
-) -> Any:
-    features, target = data.train_features, data.train_target
-    if len(features) > REFERENCE_DATA_MAX_ROWS:
-        kept = features.sample(REFERENCE_DATA_MAX_ROWS, random_state=settings.retrain.seed).index
-        reference, reference_labels = features.loc[kept], target.loc[kept]
-    else:
-        reference, reference_labels = features, target
-    name = champion.version.name
-    return registry.log_training_run(
-        TrainingRun(
-            model_name=name,
-            estimator=candidate,
-            input_example=features.head(3),
-            params={
-                "algorithm": type(candidate).__name__,
-                "retrained_from": champion.version.version,
-                "train_rows": len(features),
-                "holdout_rows": len(data.holdout_features),
-                "seed": settings.retrain.seed,
-            },
-            metrics=scores.candidate,
-            profile=build_reference_profile(features, target, seed=settings.retrain.seed),
-            reference_data=reference.reset_index(drop=True),
-            reference_labels=reference_labels.reset_index(drop=True),
-            onnx=onnx_export(candidate, reference.reset_index(drop=True)),
-            skops_trusted_types=untrusted_types_of(candidate),
-            tags={"shipyard.retrained_from": champion.version.version, "shipyard.trigger": trigger},
-        )
-    )
-
-
 def retrain(
     database: Database,
     registry: ModelRegistry,
@@ -208,8 +124,10 @@ def retrain(
     feedback, labels = labelled_feedback(
         database, name, champion.input_schema, classes, end - options.feedback_window, end
     )
+    from shipyard.services import refitting  # scikit-learn and scipy: only when retraining
+
     reference, reference_labels = _reference_of(registry, champion)
-    data = assemble(
+    data = refitting.assemble(
         reference,
         reference_labels,
         feedback,
@@ -224,14 +142,14 @@ def retrain(
         len(data.train_features),
         champion.version.version,
     )
-    candidate = refit(estimator, data.train_features, data.train_target)
-    scores = score(candidate, estimator, data, settings)
+    candidate = refitting.refit(estimator, data.train_features, data.train_target)
+    scores = refitting.score(candidate, estimator, data, settings)
     comparison = scores.comparison
     rule = PromotionRule(margin=options.margin, alpha=options.significance)
     wins, reasons = promotion_reasons(
         rule, comparison.metric, comparison.difference, comparison.p_value
     )
-    version = _register(registry, champion, candidate, data, scores, settings, trigger)
+    version = refitting.register(registry, champion, candidate, data, scores, settings, trigger)
     promoted = wins and (options.promote if promote is None else promote)
     if promoted:
         check_servable(registry, settings.serving, name, version.version)
@@ -275,7 +193,7 @@ def retrain(
             rows=len(data.train_features),
             reference_rows=data.reference_rows,
             feedback_rows=data.feedback_rows,
-            sha256=data_hash(data.train_features, data.train_target),
+            sha256=refitting.data_hash(data.train_features, data.train_target),
             feedback_since=end - options.feedback_window,
             notes=data.notes,
         ),

@@ -24,6 +24,7 @@ from shipyard.services.keys import KeyVerifier
 from shipyard.services.levels import server_levels
 from shipyard.services.loading import load_served_model
 from shipyard.services.rate_limits import RateLimiter
+from shipyard.services.shadowing import ShadowScorer
 from shipyard.services.users import Tokens
 from shipyard.serving.batcher import MicroBatcher
 from shipyard.serving.models import ServedModel, ServedModels
@@ -47,6 +48,7 @@ class Runtime:
     rate_limiter: RateLimiter
     failed_logins: RateLimiter
     metrics: ServerMetrics
+    shadows: ShadowScorer
     load_errors: dict[str, str] = field(default_factory=dict)
     latest_reports: dict[str, MonitoringReport] = field(default_factory=dict)
     """The newest monitoring run of each served model (for ``/metrics``)."""
@@ -95,6 +97,7 @@ class Runtime:
         for problem in self.durability_problems:
             logger.error("acknowledged predictions can be lost in a crash: %s", problem)
         self.writer.start()
+        self.shadows.start()
         self.load_models()
         # What start-up built (libraries, models: ~400k objects) lives as long as the
         # process: out of the collector's reach, a full collection no longer walks it on
@@ -132,6 +135,7 @@ class Runtime:
         return self.schema_problem
 
     def stop(self) -> None:
+        self.shadows.stop()
         self.writer.stop()
         self.predict_pool.shutdown(wait=True)
         self.database.dispose()
@@ -196,6 +200,7 @@ def build_runtime(settings: Settings) -> Runtime:
             settings.auth.failed_logins, settings.rate_limit, always_deny_when_down=True
         ),
         metrics=metrics,
+        shadows=ShadowScorer(database, metrics),
     )
     metrics.watch(lambda: server_levels(runtime))
     return runtime

@@ -114,6 +114,16 @@ class ServerMetrics:
             ["model"],
             registry=self.registry,
         )
+        self.shadow_predictions = Counter(
+            "shipyard_shadow_predictions",
+            "Records a @challenger scored off the response path, by outcome: written, "
+            "dropped (the shadow queue was full) or failed.",
+            ["model", "version", "outcome"],
+            registry=self.registry,
+        )
+
+    def shadowed(self, model: str, version: str, outcome: str, rows: int) -> None:
+        self.shadow_predictions.labels(model, version, outcome).inc(rows)
 
     def request_finished(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()

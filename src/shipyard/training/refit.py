@@ -16,11 +16,7 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.model_selection import train_test_split
 
-from shipyard.errors import Conflict
-
-
-class NotEnoughFeedback(Conflict):
-    """Too few labelled predictions to hold out a fair test (or only one class)."""
+from shipyard.domain.lifecycle import NotEnoughFeedback
 
 
 @dataclass(frozen=True)

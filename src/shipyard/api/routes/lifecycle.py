@@ -10,20 +10,22 @@ from fastapi import APIRouter, Query, Request
 
 from shipyard.api.deps import RuntimeDep
 from shipyard.api.errors import ERROR_RESPONSES
-from shipyard.api.security import AdminCaller, ModelReader
+from shipyard.api.security import AdminCaller, ModelReader, ReadCaller
+from shipyard.config import Duration
 from shipyard.domain.auth import Principal
 from shipyard.domain.lifecycle import AliasMove
 from shipyard.errors import ModelNotFound
 from shipyard.schemas.lifecycle import (
     AliasMovePage,
     AliasMoveRead,
+    ComparisonRead,
     ModelCard,
     ModelCardPage,
     PromoteRequest,
     RetrainRequest,
     RollbackRequest,
 )
-from shipyard.services import promotion
+from shipyard.services import promotion, shadow_comparison
 from shipyard.services.hot_swap import VersionWatcher
 from shipyard.services.retraining import recent_cards, retrain_and_tell
 from shipyard.services.runtime import Runtime
@@ -115,9 +117,34 @@ async def retrain_model(
         actor=_actor(caller),
         promote=body.promote,
     )
-    if card.outcome == "promoted":
-        await asyncio.to_thread(_watcher(request).check, name)
+    await asyncio.to_thread(_watcher(request).follow, name)  # served, or shadowed
     return card
+
+
+@router.get("/{name}/comparison", response_model=ComparisonRead, responses=ERROR_RESPONSES)
+async def compare_with_challenger(
+    name: str,
+    runtime: RuntimeDep,
+    _caller: ReadCaller,
+    window: Annotated[
+        Duration | None,
+        Query(description="How far back to compare, e.g. 24h (default: monitoring.window)."),
+    ] = None,
+    challenger: Annotated[
+        str | None,
+        Query(pattern=r"^[0-9]+$", description="A version (default: the current @challenger)."),
+    ] = None,
+) -> ComparisonRead:
+    """The served version against its ``@challenger`` on the requests the challenger
+    shadowed: how often they agree and, on those with feedback, the scores of each."""
+    _served(runtime, name)
+    return await asyncio.to_thread(
+        shadow_comparison.compare,
+        runtime,
+        name,
+        window=window or runtime.settings.monitoring.window,
+        challenger=challenger,
+    )
 
 
 @router.get("/{name}/history", response_model=AliasMovePage, responses=ERROR_RESPONSES)

@@ -84,9 +84,10 @@ async def reload_model(
     name: str, request: Request, runtime: RuntimeDep, _caller: AdminCaller
 ) -> ReloadRead:
     """Look at the serving alias now; load, check and swap in the version it names if it
-    moved (the server also does this on its own every ``serving.follow_every``)."""
+    moved (the server also does this on its own every ``serving.follow_every``). The
+    ``@challenger`` alias is looked at too, for shadow scoring."""
     if name not in runtime.models.names:
         raise ModelNotFound(name)
     watcher: VersionWatcher = request.app.state.version_watcher
-    outcome = await asyncio.to_thread(watcher.check, name)
+    outcome = await asyncio.to_thread(watcher.follow, name)
     return ReloadRead(**dataclasses.asdict(outcome))

@@ -1,4 +1,4 @@
-"""model lifecycle: alias moves and model cards
+"""model lifecycle: alias moves, model cards and shadow predictions
 
 Revision ID: 0007
 Revises: 0006
@@ -47,9 +47,25 @@ def upgrade() -> None:
         sa.Column("card", JsonDocument, nullable=False),
     )
     op.create_index("ix_model_cards_model_created_at", "model_cards", ["model_name", "created_at"])
+    op.create_table(
+        "shadow_predictions",
+        sa.Column("prediction_id", sa.Uuid(), primary_key=True),
+        sa.Column("model_version", sa.String(50), primary_key=True),
+        sa.Column("model_name", sa.String(200), nullable=False),
+        sa.Column("label", sa.String(200), nullable=False),
+        sa.Column("probabilities", JsonDocument, nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+    )
+    op.create_index(
+        "ix_shadow_predictions_model_version_created_at",
+        "shadow_predictions",
+        ["model_name", "model_version", "created_at"],
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_shadow_predictions_model_version_created_at", table_name="shadow_predictions")
+    op.drop_table("shadow_predictions")
     op.drop_index("ix_model_cards_model_created_at", table_name="model_cards")
     op.drop_table("model_cards")
     op.drop_index("ix_alias_moves_model_alias_created_at", table_name="alias_moves")
