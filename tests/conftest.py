@@ -13,15 +13,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from shipyard.config import AuthSettings, MonitoringSettings, ServingSettings, Settings
+from shipyard.api.app import create_app
+from shipyard.config import (
+    AlertSettings,
+    AuthSettings,
+    MonitoringSettings,
+    RetrainSettings,
+    ServingSettings,
+    Settings,
+)
 from shipyard.db import Database, open_database, upgrade_database
 from shipyard.db import predictions as log
 from shipyard.domain.ids import new_id
 from shipyard.domain.prediction import PredictionEntry, PredictionFilter
+from tests.receiver import Receiver, receiver
 
 
 def attrition_record() -> dict[str, Any]:
@@ -109,11 +119,13 @@ def store_copy(trained_store: Path, tmp_path: Path) -> Path:
 def make_settings(data_dir: Path, database_url: str, **overrides: Any) -> Settings:
     """Settings over a store and a log. Auth is off (the dev profile allows it) for the tests
     of other features; the security tests turn it on. Scheduled monitoring is off (a period
-    ending mid-test would add a run); its tests turn it on."""
+    ending mid-test would add a run), and so is the retrain policy (a drifted monitoring run
+    would register versions, in the shared store too); their tests turn them on."""
     uri = f"sqlite:///{data_dir / 'mlflow.db'}"
     defaults = {
         "auth": AuthSettings(enabled=False),
         "monitoring": MonitoringSettings(every=None, reports_dir=data_dir.parent / "reports"),
+        "retrain": RetrainSettings(on="never"),
     }
     return Settings(
         data_dir=data_dir,
@@ -216,3 +228,31 @@ def log_entries(database: Database, *entries: PredictionEntry) -> None:
     """Write rows straight into the log, as the writer would."""
     with database.engine.begin() as connection:
         log.insert_entries(connection, entries)
+
+
+@pytest.fixture
+def hook() -> Iterator[Receiver]:
+    """A webhook receiver that alerts can be sent to."""
+    with receiver() as running:
+        yield running
+
+
+@pytest.fixture
+def alerting_store(store_copy: Path, database_url: str, hook: Receiver) -> Settings:
+    """Settings over a private copy of the trained store (for tests that register versions),
+    a migrated log, and alerts sent to ``hook``."""
+    settings = make_settings(
+        store_copy,
+        database_url,
+        alerts=AlertSettings(urls=[f"json://{hook.url.removeprefix('http://')}/a"], every=None),
+    )
+    database = open_database(settings.resolved_database_url())
+    upgrade_database(database)
+    database.dispose()
+    return settings
+
+
+@pytest.fixture
+def alerting_client(alerting_store: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(alerting_store)) as test_client:
+        yield test_client

@@ -336,6 +336,10 @@ class RetrainSettings(BaseModel):
     min_labelled: int = Field(default=100, ge=10)
     """A retrain needs at least this many logged predictions with a feedback label."""
 
+    min_new_labels: int = Field(default=50, ge=0)
+    """A scheduled retrain also needs this many labels sent since the model's last retrain:
+    a drifted model is not retrained again and again on what the last retrain saw."""
+
     holdout_share: float = Field(default=0.3, gt=0, lt=1)
     """Share of the labelled feedback held out to compare candidate and champion."""
 
@@ -357,6 +361,25 @@ class RetrainSettings(BaseModel):
 
     seed: int = 42
     """Seed of the holdout split and the bootstrap."""
+
+
+class PrefectSettings(BaseModel):
+    """Monitor → retrain → promote as Prefect 3 deployments (the ``prefect`` extra), for
+    teams that run a Prefect server; the in-process schedule needs none of this."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+
+    every: Duration = timedelta(hours=1)
+    """How often each model's deployment runs (``shipyard flows serve``)."""
+
+    window: Duration = timedelta(hours=24)
+    """How far back each run's monitoring looks in the prediction log."""
+
+    retries: int = Field(default=2, ge=0, le=10)
+    """Times a failed task (a database or registry that was briefly down) is tried again."""
+
+    retry_delay: Duration = timedelta(seconds=30)
+    """Pause before each new try."""
 
 
 class ServerSettings(BaseModel):
@@ -447,6 +470,7 @@ class Settings(BaseSettings):
     monitoring: MonitoringSettings = MonitoringSettings()
     alerts: AlertSettings = AlertSettings()
     retrain: RetrainSettings = RetrainSettings()
+    prefect: PrefectSettings = PrefectSettings()
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
@@ -548,6 +572,7 @@ def _problems(error: ValidationError) -> list[str]:
 __all__ = [
     "AuthSettings",
     "LogWriterSettings",
+    "PrefectSettings",
     "Profile",
     "RateLimitSettings",
     "RetentionSettings",

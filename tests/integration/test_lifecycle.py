@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import warnings
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from shipyard.api.app import create_app
 from shipyard.cli.main import app
-from shipyard.config import Settings
+from shipyard.config import RetrainSettings, Settings
 from shipyard.db.tables import PredictionRow, ShadowPredictionRow
 from shipyard.registry import input_schema_of
 from shipyard.services.runtime import registry_for
@@ -260,3 +262,33 @@ def test_concept_labels_follow_the_rule_and_refuse_a_bad_one() -> None:
     ):
         with pytest.raises(Exception, match=message):
             concept_labels(rows, rule, ["No", "Yes"])
+
+
+def test_the_policy_retrains_after_a_monitoring_run_and_not_again_without_new_labels(
+    alerting_store: Settings, hook: Receiver
+) -> None:
+    settings = alerting_store.model_copy(
+        update={"retrain": RetrainSettings(on="always", cooldown=timedelta(seconds=1))}
+    )
+    with TestClient(create_app(settings)) as client:
+        traffic(client, 360, drift=0.5, concept="OverTime=Yes", seed=1)
+
+        def monitoring_run() -> dict[str, Any]:
+            time.sleep(1.1)  # the next cooldown period: only the labels can hold a retrain back
+            ran = client.post("/v1/models/attrition/monitoring", params={"window": "1h"})
+            assert ran.status_code == 201, ran.text
+            return dict(ran.json())
+
+        run = monitoring_run()
+        (card,) = client.get("/v1/models/attrition/cards").json()["items"]
+        assert card["trigger"] == f"the schedule (monitoring run {run['id'][:8]})"
+        assert card["promoted_by"] == "retrain policy"
+        assert predicted_version(client) == "2"  # this server swapped at once
+        # The next run finds no label the last retrain did not see: no retrain, no version.
+        monitoring_run()
+        assert len(client.get("/v1/models/attrition/cards").json()["items"]) == 1
+        traffic(client, 60, drift=0.5, concept="OverTime=Yes", seed=5)
+        monitoring_run()
+        cards = client.get("/v1/models/attrition/cards").json()["items"]
+        assert [c["version"] for c in cards] == ["3", "2"]
+    assert hook.titled("[PROMOTED]")["title"] == "[PROMOTED] shipyard: attrition: v2 is @champion"

@@ -11,6 +11,7 @@ import typer
 from shipyard import __version__
 from shipyard.cli import (
     db,
+    flows,
     keys,
     models,
     monitor,
@@ -40,6 +41,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(predictions.app, name="predictions")
 app.add_typer(monitor.app, name="monitor")
 app.add_typer(models.app, name="models")
+app.add_typer(flows.app, name="flows")
 app.command("train")(reporting_errors(train.train))
 app.command("serve")(reporting_errors(serve.serve))
 app.command("demo")(reporting_errors(serve.demo))

@@ -91,6 +91,7 @@ def serve(
 
 DEMO_KEY_NAME = "demo"
 DEMO_MONITORING_EVERY = "1m"
+DEMO_RETRAIN_COOLDOWN = "2m"
 
 
 def _demo_key(settings: Settings) -> str | None:
@@ -133,6 +134,8 @@ def demo(
     """Train the demo model if there is no champion yet, migrate, and serve it."""
     # A demo shows drift being caught within a minute, not a quarter of an hour.
     os.environ.setdefault("SHIPYARD_MONITORING__EVERY", DEMO_MONITORING_EVERY)
+    # A retrain at most every other monitoring run, not every six hours: the demo shows the loop.
+    os.environ.setdefault("SHIPYARD_RETRAIN__COOLDOWN", DEMO_RETRAIN_COOLDOWN)
     settings = current_settings()
     registry = registry_for(settings)
     for name in settings.serving.models:
@@ -174,4 +177,13 @@ def demo(
             f"{key_option}\n",
             soft_wrap=True,
         )
+        if settings.retrain.on != "never":
+            console.print(
+                "Then change the world and watch it retrain, evaluate and promote a new version:"
+            )
+            console.print(
+                f"shipyard simulate --model {name} --drift 0.5 --rows 400 --feedback 1 "
+                f"--concept OverTime=Yes --url http://localhost:{chosen_port}{key_option}\n",
+                soft_wrap=True,
+            )
     _run_server(host, chosen_port, 1, settings.server.access_log)

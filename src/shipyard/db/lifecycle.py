@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from shipyard.db.tables import AliasMoveRow, ModelCardRow
+from shipyard.db.tables import AliasMoveRow, FeedbackRow, ModelCardRow, PredictionRow
 from shipyard.domain.lifecycle import AliasMove, MoveKind
 from shipyard.schemas.lifecycle import ModelCard
 
@@ -82,4 +82,17 @@ def last_card_at(session: Session, model_name: str) -> datetime | None:
     """When the model was last retrained (its newest card), if ever."""
     return session.scalar(
         select(func.max(ModelCardRow.created_at)).where(ModelCardRow.model_name == model_name)
+    )
+
+
+def labels_since(session: Session, model_name: str, since: datetime) -> int:
+    """Feedback labels sent since ``since`` for the model's predictions."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(FeedbackRow)
+            .join(PredictionRow, PredictionRow.id == FeedbackRow.prediction_id)
+            .where(PredictionRow.model_name == model_name, FeedbackRow.created_at >= since)
+        )
+        or 0
     )

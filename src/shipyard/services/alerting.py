@@ -12,6 +12,7 @@ import socket
 from datetime import UTC, datetime, timedelta
 
 from shipyard.config import AlertSettings
+from shipyard.db import Database
 from shipyard.db import alerts as states
 from shipyard.db import predictions as log
 from shipyard.domain.alerts import Finding, Notice, Severity, decide
@@ -173,31 +174,46 @@ class Alerts:
 
     def dispatch(self, findings: list[Finding], now: datetime) -> list[Notice]:
         """Notify each finding whose state changed (or whose reminder is due)."""
-        sent: list[Notice] = []
-        for finding in findings:
-            try:
-                notice = self._tell(finding, now)
-            except Exception:  # one rule's trouble (a busy database) leaves the others alone
-                logger.exception("alert %s could not be handled", finding.key)
-                continue
-            if notice is not None:
-                sent.append(notice)
-        return sent
+        return dispatch(self.runtime.database, self.notifier, self.rules.cooldown, findings, now)
 
-    def _tell(self, finding: Finding, now: datetime) -> Notice | None:
-        with self.runtime.database.session_scope() as session:
-            previous = states.load_state(session, finding.key)
-            new, notice = decide(previous, finding, now, self.rules.cooldown)
-            if notice is None or new is None or not states.swap_state(session, previous, new):
-                return None  # nothing to tell, or another process told it
-        tone = "resolved" if notice.kind == "resolved" else finding.severity.value
-        logger.warning("alert %s: %s", notice.title, finding.summary)
-        if not self.notifier.send(notice.title, finding.summary, tone):
-            # Not told: put the state back, so that the next check tries again.
-            with self.runtime.database.session_scope() as session:
-                states.restore_state(session, new, previous)
-            return None
-        return notice
+
+def dispatch(
+    database: Database,
+    notifier: Notifier,
+    cooldown: timedelta,
+    findings: list[Finding],
+    now: datetime,
+) -> list[Notice]:
+    """Notify each finding whose state changed (or whose reminder is due), whichever
+    process (server, CLI, Prefect flow) saw it."""
+    sent: list[Notice] = []
+    for finding in findings:
+        try:
+            notice = _tell(database, notifier, cooldown, finding, now)
+        except Exception:  # one rule's trouble (a busy database) leaves the others alone
+            logger.exception("alert %s could not be handled", finding.key)
+            continue
+        if notice is not None:
+            sent.append(notice)
+    return sent
+
+
+def _tell(
+    database: Database, notifier: Notifier, cooldown: timedelta, finding: Finding, now: datetime
+) -> Notice | None:
+    with database.session_scope() as session:
+        previous = states.load_state(session, finding.key)
+        new, notice = decide(previous, finding, now, cooldown)
+        if notice is None or new is None or not states.swap_state(session, previous, new):
+            return None  # nothing to tell, or another process told it
+    tone = "resolved" if notice.kind == "resolved" else finding.severity.value
+    logger.warning("alert %s: %s", notice.title, finding.summary)
+    if not notifier.send(notice.title, finding.summary, tone):
+        # Not told: put the state back, so that the next check tries again.
+        with database.session_scope() as session:
+            states.restore_state(session, new, previous)
+        return None
+    return notice
 
 
 async def check_periodically(alerts: Alerts, every: timedelta) -> None:

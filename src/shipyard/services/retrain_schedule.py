@@ -2,7 +2,9 @@
 
 After each scheduled monitoring run of a model, the retrain policy (``retrain.on``) decides
 whether the run calls for a retrain: dataset drift or a ROC AUC drop (``drift``), every run
-(``always``), or never. A model is retrained at most once per ``retrain.cooldown`` period
+(``always``), or never; and only once ``retrain.min_new_labels`` labels have arrived since
+the model's last retrain (a drifted window stays drifted for a day: without new labels a
+retrain would learn nothing new). A model is retrained at most once per ``retrain.cooldown`` period
 (aligned on the clock), claimed in the database like monitoring periods, so that with
 several workers or replicas one of them does it. A retrain that finds too few feedback
 labels gives its period back (the next run tries again) and is logged, not notified: the
@@ -17,6 +19,9 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from shipyard.config import Settings
+from shipyard.db import Database
+from shipyard.db import lifecycle as history
 from shipyard.db import monitoring as claims
 from shipyard.domain.lifecycle import NotEnoughFeedback
 from shipyard.schemas.lifecycle import ModelCard
@@ -52,6 +57,27 @@ def retrain_trigger(report: MonitoringReport, on: str, drop_limit: float | None)
     return None
 
 
+def retrain_reason(database: Database, settings: Settings, report: MonitoringReport) -> str | None:
+    """Why ``report`` calls for a retrain now (see :func:`retrain_trigger`), provided enough
+    labels arrived since the model's last retrain; None otherwise."""
+    trigger = retrain_trigger(report, settings.retrain.on, settings.alerts.performance_drop)
+    if trigger is None:
+        return None
+    with database.session_scope() as session:
+        last = history.last_card_at(session, report.model)
+        new = history.labels_since(session, report.model, last) if last else None
+    if new is not None and new < settings.retrain.min_new_labels:
+        logger.info(
+            "%s: %s, but only %d labels arrived since the last retrain (%d needed)",
+            report.model,
+            trigger,
+            new,
+            settings.retrain.min_new_labels,
+        )
+        return None
+    return trigger
+
+
 class RetrainPolicy:
     """Listens to this process's monitoring runs and retrains when one calls for it."""
 
@@ -68,7 +94,7 @@ class RetrainPolicy:
 
     def after_report(self, report: MonitoringReport) -> ModelCard | None:
         settings = self.runtime.settings
-        trigger = retrain_trigger(report, settings.retrain.on, settings.alerts.performance_drop)
+        trigger = retrain_reason(self.runtime.database, settings, report)
         if trigger is None:
             return None
         now = datetime.now(UTC)
