@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
@@ -31,6 +32,7 @@ from shipyard.db import Database, open_database, upgrade_database
 from shipyard.db import predictions as log
 from shipyard.domain.ids import new_id
 from shipyard.domain.prediction import PredictionEntry, PredictionFilter
+from shipyard.registry import ModelRegistry
 from tests.receiver import Receiver, receiver
 
 
@@ -256,3 +258,38 @@ def alerting_store(store_copy: Path, database_url: str, hook: Receiver) -> Setti
 def alerting_client(alerting_store: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(alerting_store)) as test_client:
         yield test_client
+
+
+def register_version(
+    registry: ModelRegistry,
+    estimator: Any,
+    features: pd.DataFrame,
+    *,
+    params: dict[str, Any] | None = None,
+    with_onnx: bool = False,
+) -> str:
+    """Log a fitted estimator as the next version of attrition, as training would (with
+    300 reference rows; converted to ONNX when ``with_onnx``); its version number."""
+    from shipyard.monitoring.profile import build_reference_profile
+    from shipyard.registry import TrainingRun
+    from shipyard.registry.skops_policy import untrusted_types_of
+    from shipyard.services.training import onnx_export
+
+    reference = features.sample(min(300, len(features)), random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        version = registry.log_training_run(
+            TrainingRun(
+                model_name="attrition",
+                estimator=estimator,
+                input_example=features.head(3),
+                params=params or {},
+                metrics={},
+                profile=build_reference_profile(features),
+                reference_data=reference,
+                onnx=onnx_export(estimator, reference) if with_onnx else None,
+                skops_trusted_types=untrusted_types_of(estimator),
+                tags={},
+            )
+        )
+    return version.version

@@ -12,14 +12,12 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-
 from tests.debian_tools import CACHE
+from tests.e2e.conftest import wait_until_answering
 
 SERVER_REQUIREMENTS = ("prefect==3.9.1", "fastapi<0.151", "sqlalchemy<2.1")
 """What the server's environment needs (docs/lifecycle.md gives the same command)."""
@@ -67,18 +65,10 @@ def prefect_server(home: Path, port: int) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}/api"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"prefect server exited: {(home / 'server.log').read_text()}")
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError("the Prefect server did not answer within 120 s")
-            time.sleep(0.3)
+        try:
+            wait_until_answering(f"{url}/health", process, timeout=120)
+        except (RuntimeError, TimeoutError) as error:
+            raise RuntimeError(f"{error}: {(home / 'server.log').read_text()}") from error
         yield url
     finally:
         os.killpg(process.pid, signal.SIGTERM)

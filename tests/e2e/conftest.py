@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -67,18 +68,24 @@ def spool_backlog(url: str) -> int:
     return int(spool["backlog_rows"])
 
 
-def wait_until_ready(url: str, process: subprocess.Popen[str], timeout: float = 90.0) -> None:
+def wait_until_ready(url: str, process: subprocess.Popen[Any], timeout: float = 90.0) -> None:
+    """Until ``url``'s server says it is ready (``/readyz``)."""
+    wait_until_answering(f"{url}/readyz", process, timeout)
+
+
+def wait_until_answering(probe: str, process: subprocess.Popen[Any], timeout: float) -> None:
+    """Until ``probe`` answers 200; fails at once if ``process`` exits first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}")
         try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+            if httpx.get(probe, timeout=2).status_code == 200:
                 return
         except httpx.TransportError:
             pass
         time.sleep(0.2)
-    raise TimeoutError(f"{url} not ready after {timeout} s")
+    raise TimeoutError(f"{probe} did not answer 200 within {timeout} s")
 
 
 def stop(process: subprocess.Popen[str]) -> None:

@@ -60,7 +60,9 @@ def test_demo_trains_serves_and_its_curl_example_works(tmp_path: Path) -> None:
             headers={"X-API-Key": headers["X-API-Key"]},
         ).json()
         assert len(listed["items"]) == 1
-        [simulate] = [line for line in output.splitlines() if line.startswith("shipyard simulate")]
+        lines = output.splitlines()
+        simulate, concept = [line for line in lines if line.startswith("shipyard simulate")]
+        assert "--concept OverTime=Yes" in concept  # the retrain loop, shown next
         sent = subprocess.run(
             [sys.executable, "-m", "shipyard", *shlex.split(simulate)[1:], "--rows", "60"],
             env=env,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,13 +16,11 @@ from sqlalchemy import func, select
 
 from shipyard.db import open_database
 from shipyard.db.tables import PredictionRow
-from shipyard.monitoring.profile import build_reference_profile
-from shipyard.registry import ModelRegistry, TrainingRun
-from shipyard.registry.skops_policy import untrusted_types_of
+from shipyard.registry import ModelRegistry
 from shipyard.services.simulation import holdout_of
-from shipyard.services.training import onnx_export
 from shipyard.training.candidates import logistic
 from shipyard.training.datasets import example
+from tests.conftest import register_version
 from tests.e2e.conftest import RunningServer
 from tests.e2e.test_alerting import simulate
 from tests.integration.test_monitoring import rows_of
@@ -52,12 +49,18 @@ def test_drifted_traffic_with_new_labels_is_retrained_promoted_served_and_told(
         assert "Retrain triggered by drift:" in promoted["message"]
         assert "promoted by retrain policy" in promoted["message"]
 
-        answer = httpx.post(
-            f"{server.url}/v1/models/attrition/predict",
-            json=rows_of(holdout_of("attrition")[0].head(1)),
-        )
-        assert answer.status_code == 200
-        assert answer.json()["predictions"][0]["version"] == "2"
+        record = rows_of(holdout_of("attrition")[0].head(1))
+
+        def answered_by() -> str:
+            answer = httpx.post(f"{server.url}/v1/models/attrition/predict", json=record)
+            assert answer.status_code == 200
+            return str(answer.json()["predictions"][0]["version"])
+
+        # The server that retrained swaps v2 in once it is loaded, a moment after the alert.
+        deadline = time.monotonic() + 30
+        while answered_by() != "2" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert answered_by() == "2"
         (card,) = httpx.get(f"{server.url}/v1/models/attrition/cards").json()["items"]
         assert card["trigger"].startswith("drift: ")
         assert card["promoted_by"] == "retrain policy"
@@ -80,31 +83,18 @@ than the one before, so that they disagree and a label tells which version made 
 
 def register_versions(registry: ModelRegistry) -> list[str]:
     features, target = example("attrition").load()
-    versions = []
-    for weight in WEIGHTS:
-        estimator = logistic(features, 0).set_params(
-            classifier__class_weight={"No": 1.0, "Yes": weight}
+    return [
+        register_version(
+            registry,
+            logistic(features, 0)
+            .set_params(classifier__class_weight={"No": 1.0, "Yes": weight})
+            .fit(features, target),
+            features,
+            params={"positive_weight": weight},
+            with_onnx=True,
         )
-        estimator.fit(features, target)
-        reference = features.sample(300, random_state=0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            version = registry.log_training_run(
-                TrainingRun(
-                    model_name="attrition",
-                    estimator=estimator,
-                    input_example=features.head(3),
-                    params={"positive_weight": weight},
-                    metrics={},
-                    profile=build_reference_profile(features),
-                    reference_data=reference,
-                    onnx=onnx_export(estimator, reference),
-                    skops_trusted_types=untrusted_types_of(estimator),
-                    tags={},
-                )
-            )
-        versions.append(version.version)
-    return versions
+        for weight in WEIGHTS
+    ]
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,11 @@ from fastapi.testclient import TestClient
 from sklearn.linear_model import LogisticRegression
 
 from shipyard.config import Settings
-from shipyard.monitoring.profile import build_reference_profile
-from shipyard.registry import ModelRegistry, TrainingRun
-from shipyard.registry.skops_policy import untrusted_types_of
+from shipyard.registry import ModelRegistry
 from shipyard.services.runtime import registry_for
 from shipyard.services.training import TrainingOptions, train_example
 from shipyard.training.datasets import example
-from tests.conftest import attrition_record
+from tests.conftest import attrition_record, register_version
 from tests.integration.test_metrics import samples, value
 from tests.receiver import Receiver
 
@@ -34,24 +32,7 @@ def register_narrow_version(registry: ModelRegistry) -> str:
     """A version that takes two of the thirty fields: old clients' records would fail it."""
     features, target = example("attrition").load()
     narrow = features[["Age", "MonthlyIncome"]]
-    estimator = LogisticRegression(max_iter=500).fit(narrow, target)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        version = registry.log_training_run(
-            TrainingRun(
-                model_name="attrition",
-                estimator=estimator,
-                input_example=narrow.head(3),
-                params={},
-                metrics={},
-                profile=build_reference_profile(narrow),
-                reference_data=narrow.head(200),
-                onnx=None,
-                skops_trusted_types=untrusted_types_of(estimator),
-                tags={},
-            )
-        )
-    return version.version
+    return register_version(registry, LogisticRegression(max_iter=500).fit(narrow, target), narrow)
 
 
 def predicted_version(client: TestClient) -> str:

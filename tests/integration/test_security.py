@@ -70,6 +70,7 @@ PREDICT = {"none": 401, "predict": 200, "read": 403, "admin": 200}
 READ = {"none": 401, "predict": 403, "read": 200, "admin": 200}
 MODELS = {"none": 401, "predict": 200, "read": 200, "admin": 200}
 ADMIN = {"none": 401, "predict": 403, "read": 403, "admin": 200}
+ADMIN_BAD_BODY = {"none": 401, "predict": 403, "read": 403, "admin": 422}
 
 # Every route of the app and who may call it. A route missing here fails the test below:
 # nothing can be added to the API without deciding its access.
@@ -86,6 +87,16 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/v1/models"): MODELS,
     ("GET", "/v1/models/{name}"): MODELS,
     ("POST", "/v1/models/{name}/reload"): ADMIN,
+    # Moving an alias or retraining is an operator's act; the record of this test is not a
+    # request to do it, so an admin gets 422.
+    ("POST", "/v1/models/{name}/promote"): ADMIN_BAD_BODY,
+    ("POST", "/v1/models/{name}/rollback"): ADMIN_BAD_BODY,
+    ("POST", "/v1/models/{name}/retrain"): ADMIN_BAD_BODY,
+    # What a model went through is model metadata, like its versions.
+    ("GET", "/v1/models/{name}/history"): MODELS,
+    ("GET", "/v1/models/{name}/cards"): MODELS,
+    # The comparison is statistics of everyone's traffic, like monitoring runs.
+    ("GET", "/v1/models/{name}/comparison"): READ,
     # Monitoring: reading runs is reading traffic; running one costs seconds of CPU.
     ("GET", "/v1/models/{name}/monitoring"): READ,
     ("POST", "/v1/models/{name}/monitoring"): {

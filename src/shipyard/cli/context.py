@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from shipyard.config import Settings, load_settings
-from shipyard.db import Database, open_database
+from shipyard.db import Database, configured_database
 from shipyard.errors import ShipyardError
 
 P = ParamSpec("P")
@@ -30,14 +30,8 @@ def current_settings() -> Settings:
 @contextmanager
 def log_database(settings: Settings | None = None) -> Iterator[Database]:
     """The prediction log database of the current settings, closed after the block."""
-    settings = settings or current_settings()
-    database = open_database(
-        settings.resolved_database_url(), timeout_seconds=settings.database_timeout_seconds
-    )
-    try:
+    with configured_database(settings or current_settings()) as database:
         yield database
-    finally:
-        database.dispose()
 
 
 def reporting_errors(command: Callable[P, R]) -> Callable[P, R]:

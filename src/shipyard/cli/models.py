@@ -4,15 +4,18 @@
 
 from __future__ import annotations
 
+import functools
 import getpass
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from shipyard.cli.context import console, current_settings, log_database, reporting_errors
-from shipyard.db import upgrade_database
-from shipyard.domain.lifecycle import AliasMove
+from shipyard.config import ServingSettings
+from shipyard.db import Database, upgrade_database
+from shipyard.registry import ModelRegistry
 from shipyard.services import promotion
 from shipyard.services.runtime import registry_for
 
@@ -27,7 +30,12 @@ def _actor() -> str:
         return "cli"
 
 
-def _moved(move: AliasMove) -> None:
+def _move(step: Callable[[ModelRegistry, Database, ServingSettings], promotion.Promotion]) -> None:
+    """Run a promotion or rollback against the configured registry and log, and say so."""
+    settings = current_settings()
+    with log_database(settings) as database:
+        upgrade_database(database)  # the history is kept there
+        move = step(registry_for(settings), database, settings.serving).move
     before = f"v{move.from_version}" if move.from_version else "nothing"
     console.print(
         f"[green]✓[/] {move.model}@{move.alias}: {before} -> v{move.to_version}; servers "
@@ -64,19 +72,11 @@ def promote(
     reason: Annotated[str, typer.Option(help="Why, for the history.")] = "",
 ) -> None:
     """Move the serving alias to VERSION, once it loads and checks as a server would."""
-    settings = current_settings()
-    with log_database(settings) as database:
-        upgrade_database(database)
-        promoted = promotion.promote(
-            registry_for(settings),
-            database,
-            settings.serving,
-            name,
-            version,
-            actor=_actor(),
-            reason=reason,
+    _move(
+        functools.partial(
+            promotion.promote, name=name, version=version, actor=_actor(), reason=reason
         )
-    _moved(promoted.move)
+    )
 
 
 @app.command("rollback")
@@ -89,19 +89,7 @@ def rollback(
     reason: Annotated[str, typer.Option(help="Why, for the history.")] = "",
 ) -> None:
     """Move the serving alias back to the version it named before the current one."""
-    settings = current_settings()
-    with log_database(settings) as database:
-        upgrade_database(database)
-        rolled = promotion.rollback(
-            registry_for(settings),
-            database,
-            settings.serving,
-            name,
-            actor=_actor(),
-            to=to,
-            reason=reason,
-        )
-    _moved(rolled.move)
+    _move(functools.partial(promotion.rollback, name=name, actor=_actor(), to=to, reason=reason))
 
 
 @app.command("history")

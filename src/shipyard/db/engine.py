@@ -20,6 +20,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
+from shipyard.config import Settings
 from shipyard.errors import DatabaseUnavailable
 
 SQLITE_PRAGMAS = (
@@ -174,3 +175,15 @@ __all__ = [
     "open_database",
     "reported_as_unavailable",
 ]
+
+
+@contextmanager
+def configured_database(settings: Settings) -> Iterator[Database]:
+    """The prediction log the settings name, disposed of after the block."""
+    database = open_database(
+        settings.resolved_database_url(), timeout_seconds=settings.database_timeout_seconds
+    )
+    try:
+        yield database
+    finally:
+        database.dispose()

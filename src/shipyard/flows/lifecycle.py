@@ -18,7 +18,7 @@ from prefect import flow, serve, task
 from prefect.deployments.runner import RunnerDeployment
 
 from shipyard.config import Settings, load_settings, parse_duration
-from shipyard.db import open_database
+from shipyard.db import configured_database
 from shipyard.domain.lifecycle import NotEnoughFeedback
 from shipyard.schemas.monitoring import MonitoringReport
 from shipyard.services.alerting import dispatch, report_findings
@@ -42,59 +42,46 @@ def _notifier(settings: Settings) -> Notifier:
 def monitor(model: str, window: str) -> dict[str, Any] | None:
     """Monitor the served version over the window; store the run and alert on it."""
     settings = load_settings()
-    database = open_database(
-        settings.resolved_database_url(), timeout_seconds=settings.database_timeout_seconds
-    )
-    try:
-        run = monitor_model(
-            database,
-            registry_for(settings),
-            settings.serving,
-            settings.reports_dir(),
-            model,
-            window=parse_duration(window),
-            min_rows=settings.monitoring.min_rows,
-            max_rows=settings.monitoring.max_rows,
-        )
-        report = run.report
-        dispatch(
-            database,
-            _notifier(settings),
-            settings.alerts.cooldown,
-            report_findings(settings.alerts, report),
-            datetime.now(UTC),
-        )
-    except NothingToMonitor as skipped:
-        logger.warning("%s", skipped.detail)
-        return None
-    finally:
-        database.dispose()
-    return report.model_dump(mode="json")
+    with configured_database(settings) as database:
+        try:
+            run = monitor_model(
+                database,
+                registry_for(settings),
+                settings.serving,
+                settings.reports_dir(),
+                model,
+                window=parse_duration(window),
+                min_rows=settings.monitoring.min_rows,
+                max_rows=settings.monitoring.max_rows,
+            )
+        except NothingToMonitor as skipped:
+            logger.warning("%s", skipped.detail)
+            return None
+        findings = report_findings(settings.alerts, run.report)
+        notifier = _notifier(settings)
+        dispatch(database, notifier, settings.alerts.cooldown, findings, datetime.now(UTC))
+    return run.report.model_dump(mode="json")
 
 
 @task(name="retrain")
 def retrain(model: str, trigger: str) -> dict[str, Any] | None:
     """Retrain, compare with the champion, register @challenger, promote if it wins."""
     settings = load_settings()
-    database = open_database(
-        settings.resolved_database_url(), timeout_seconds=settings.database_timeout_seconds
-    )
-    try:
-        card = retrain_and_tell(
-            database,
-            registry_for(settings),
-            settings,
-            _notifier(settings),
-            model,
-            trigger=trigger,
-            actor=ACTOR,
-            tell_skipped=False,
-        )
-    except NotEnoughFeedback as skipped:  # not a failure to retry: labels will come
-        logger.warning("retrain skipped: %s", skipped.detail)
-        return None
-    finally:
-        database.dispose()
+    with configured_database(settings) as database:
+        try:
+            card = retrain_and_tell(
+                database,
+                registry_for(settings),
+                settings,
+                _notifier(settings),
+                model,
+                trigger=trigger,
+                actor=ACTOR,
+                tell_skipped=False,
+            )
+        except NotEnoughFeedback as skipped:  # not a failure to retry: labels will come
+            logger.warning("retrain skipped: %s", skipped.detail)
+            return None
     return card.model_dump(mode="json")
 
 
@@ -109,11 +96,8 @@ def lifecycle(model: str = "attrition", window: str = "24h") -> dict[str, Any]:
     if document is None:
         return {"model": model, "monitored": False, "retrained": False}
     report = MonitoringReport.model_validate(document)
-    database = open_database(settings.resolved_database_url())
-    try:
+    with configured_database(settings) as database:
         trigger = retrain_reason(database, settings, report)
-    finally:
-        database.dispose()
     if trigger is None:
         return {"model": model, "monitored": True, "retrained": False, "report": report.id}
     card = retrain.with_options(retries=retries, retry_delay_seconds=delay)(
