@@ -30,6 +30,12 @@ def _actor() -> str:
         return "cli"
 
 
+def _version_number(value: str | None) -> str | None:
+    if value is not None and not value.isdigit():
+        raise typer.BadParameter(f"a version is a number such as 3, not {value!r}")
+    return value
+
+
 def _move(step: Callable[[ModelRegistry, Database, ServingSettings], promotion.Promotion]) -> None:
     """Run a promotion or rollback against the configured registry and log, and say so."""
     settings = current_settings()
@@ -68,7 +74,9 @@ def list_models() -> None:
 @reporting_errors
 def promote(
     name: Annotated[str, typer.Argument(help="Registered model name.")],
-    version: Annotated[str, typer.Argument(help="The version to serve, e.g. 3.")],
+    version: Annotated[
+        str, typer.Argument(help="The version to serve, e.g. 3.", callback=_version_number)
+    ],
     reason: Annotated[str, typer.Option(help="Why, for the history.")] = "",
 ) -> None:
     """Move the serving alias to VERSION, once it loads and checks as a server would."""
@@ -84,7 +92,10 @@ def promote(
 def rollback(
     name: Annotated[str, typer.Argument(help="Registered model name.")],
     to: Annotated[
-        str | None, typer.Option(help="The version to return to (default: the one before).")
+        str | None,
+        typer.Option(
+            help="The version to return to (default: the one before).", callback=_version_number
+        ),
     ] = None,
     reason: Annotated[str, typer.Option(help="Why, for the history.")] = "",
 ) -> None:

@@ -10,7 +10,8 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from shipyard.cli.context import console, current_settings, log_database
-from shipyard.db import upgrade_database
+from shipyard.db import Database, upgrade_database
+from shipyard.errors import DatabaseUnavailable
 from shipyard.services.runtime import registry_for
 from shipyard.training.datasets import EXAMPLES
 
@@ -50,13 +51,18 @@ def run_training(name: str, options: TrainingOptions) -> TrainingReport:
     ):
         warnings.simplefilter("ignore")  # MLflow's hints about integer columns and pip
         task = progress.add_task("Starting", total=None)
-        upgrade_database(database)  # the alias history is kept there
+        try:
+            upgrade_database(database)  # the alias history is kept there
+            history: Database | None = database
+        except DatabaseUnavailable as error:  # training needs only the registry
+            console.print(f"[yellow]warning:[/] {error.detail}: this promotion is not recorded")
+            history = None
         report = train_example(
             registry,
             name,
             options,
             progress=lambda step: progress.update(task, description=step),
-            database=database,
+            database=history,
         )
     for warning in report.warnings:
         console.print(f"[yellow]warning:[/] {warning}")

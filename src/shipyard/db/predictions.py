@@ -14,7 +14,7 @@ from sqlalchemy import Connection, delete, func, insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from shipyard.db.idempotency import insert_ignoring_duplicates
-from shipyard.db.tables import FeedbackRow, IdempotencyRow, PredictionRow
+from shipyard.db.tables import FeedbackRow, IdempotencyRow, PredictionRow, ShadowPredictionRow
 from shipyard.domain.prediction import Feedback, LoggedPrediction, PredictionEntry, PredictionFilter
 from shipyard.errors import FeedbackConflict, InvalidCursor, PredictionNotFound
 
@@ -184,8 +184,10 @@ def record_feedback(session: Session, feedback: Feedback) -> Feedback:
 
 
 def prune_before(session: Session, cutoff: datetime) -> int:
-    """Delete predictions (with their feedback) and idempotency keys older than ``cutoff``."""
+    """Delete predictions (with their feedback and shadow answers) and idempotency keys
+    older than ``cutoff``."""
     session.execute(delete(IdempotencyRow).where(IdempotencyRow.created_at < cutoff))
+    session.execute(delete(ShadowPredictionRow).where(ShadowPredictionRow.created_at < cutoff))
     old = select(PredictionRow.id).where(PredictionRow.created_at < cutoff)
     session.execute(delete(FeedbackRow).where(FeedbackRow.prediction_id.in_(old)))
     result = session.execute(delete(PredictionRow).where(PredictionRow.created_at < cutoff))

@@ -2,10 +2,11 @@
 
 ``shipyard flows serve`` registers the deployments with the Prefect server named by
 ``PREFECT_API_URL`` and runs them on their schedule (``SHIPYARD_PREFECT__EVERY``) for as
-long as it runs; a run can also be started from Prefect's UI or API. Tasks are retried
-(``SHIPYARD_PREFECT__RETRIES`` times, ``SHIPYARD_PREFECT__RETRY_DELAY`` apart) as seed 004
-retries its check; a task's error marks the run failed, and the notification of a failed
-retrain is sent from the service itself.
+long as it runs; a run can also be started from Prefect's UI or API. The monitor task is
+retried (``SHIPYARD_PREFECT__RETRIES`` times, ``SHIPYARD_PREFECT__RETRY_DELAY`` apart) as
+seed 004 retries its check; the retrain task is not (it registers a version: a retry after
+a late failure would register another); its failure is notified from the service itself
+and marks the run failed.
 """
 
 from __future__ import annotations
@@ -100,9 +101,9 @@ def lifecycle(model: str = "attrition", window: str = "24h") -> dict[str, Any]:
         trigger = retrain_reason(database, settings, report)
     if trigger is None:
         return {"model": model, "monitored": True, "retrained": False, "report": report.id}
-    card = retrain.with_options(retries=retries, retry_delay_seconds=delay)(
-        model, f"{trigger}, Prefect flow"
-    )
+    # Not retried: a retrain that failed after registering its candidate would register
+    # another one. Its failure is notified; the next scheduled run tries again.
+    card = retrain(model, f"{trigger}, Prefect flow")
     return {
         "model": model,
         "monitored": True,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -59,10 +60,22 @@ class VersionWatcher:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self._refused: dict[str, str] = {}  # model -> the version already refused
+        self._locks: dict[str, threading.RLock] = {}
+        self._locks_guard = threading.Lock()
+
+    def _lock(self, name: str) -> threading.RLock:
+        """One model's look-load-swap at a time: a slow look that resolved the alias
+        before a promotion cannot swap its older version in after the promoted one."""
+        with self._locks_guard:
+            return self._locks.setdefault(name, threading.RLock())
 
     def check(self, name: str) -> SwapOutcome:
         """Look up the alias once; load, check and swap if it moved. Registry errors are
         raised (the caller backs off); a bad version is refused and reported."""
+        with self._lock(name):
+            return self._check(name)
+
+    def _check(self, name: str) -> SwapOutcome:
         runtime = self.runtime
         alias = runtime.settings.serving.alias
         served = runtime.models.loaded().get(name)
@@ -83,7 +96,7 @@ class VersionWatcher:
             problem = error.detail
         if problem is not None:
             return self._refuse(name, current, target.version, problem)
-        self.adopt(candidate)
+        self._adopt(candidate)
         return SwapOutcome(name, candidate.version, target.version, True, "swapped")
 
     def follow(self, name: str) -> SwapOutcome:
@@ -95,6 +108,10 @@ class VersionWatcher:
     def check_challenger(self, name: str) -> str:
         """Follow the model's ``@challenger`` alias: load the version it names for shadow
         scoring, or stop shadowing when it names none (or the served version)."""
+        with self._lock(name):
+            return self._check_challenger(name)
+
+    def _check_challenger(self, name: str) -> str:
         runtime = self.runtime
         shadows = runtime.shadows
         current = shadows.challenger(name)
@@ -118,6 +135,11 @@ class VersionWatcher:
             logger.error("%s: challenger v%s not shadowed: %s", name, target, error.detail)
             return f"v{target} not shadowed: {error.detail}"
         problem = admission_problem(served, candidate)
+        if served is not None and candidate.predictor.classes != served.predictor.classes:
+            problem = (
+                f"it answers {list(candidate.predictor.classes)}, the served version "
+                f"{list(served.predictor.classes)}: their answers do not compare"
+            )
         if problem is not None:
             logger.error("%s: challenger not shadowed: %s", name, problem)
             return f"v{target} not shadowed: {problem}"
@@ -127,6 +149,10 @@ class VersionWatcher:
 
     def adopt(self, candidate: ServedModel) -> None:
         """Serve ``candidate`` (loaded, warmed up and checked) from now on."""
+        with self._lock(candidate.name):
+            self._adopt(candidate)
+
+    def _adopt(self, candidate: ServedModel) -> None:
         runtime, name = self.runtime, candidate.name
         served = runtime.models.loaded().get(name)
         current = served.version if served else None

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from shipyard.config import ServingSettings
 from shipyard.db import Database
 from shipyard.db import lifecycle as history
-from shipyard.domain.lifecycle import AliasMove, MoveKind, rollback_target
+from shipyard.domain.lifecycle import CHALLENGER, AliasMove, MoveKind, rollback_target
 from shipyard.errors import Conflict, ModelVersionNotFound
 from shipyard.registry import ModelRegistry
 from shipyard.services.loading import load_served_model
@@ -113,6 +113,8 @@ def promote(
     move = record_move(
         registry, database, name, alias, version, kind=kind, actor=actor, reason=reason
     )
+    if alias_version(registry, name, CHALLENGER) == version:  # it challenges no one now
+        registry.delete_alias(name, CHALLENGER)
     return Promotion(move, served)
 
 

@@ -13,6 +13,7 @@ candidate's MLflow run. Each outcome is notified, a failure too.
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from datetime import UTC, datetime
 
@@ -56,10 +57,15 @@ def labelled_feedback(
     classes: tuple[str, ...],
     start: datetime,
     end: datetime,
+    *,
+    max_rows: int | None = None,
 ) -> tuple[pd.DataFrame, pd.Series]:
-    """Logged predictions of every version that got a feedback label, as a frame typed like
-    the training data, with their labels. Rows missing a required field are left out."""
-    window = read_window(database, name, start, end, schema, classes, labelled_only=True)
+    """Logged predictions of every version that got a feedback label (the latest
+    ``max_rows``), as a frame typed like the training data, with their labels. Rows
+    missing a required field are left out."""
+    window = read_window(
+        database, name, start, end, schema, classes, max_rows=max_rows, labelled_only=True
+    )
     frame = window.inputs.to_pandas()
     required = [f.name for f in schema.fields if f.required]
     keep = frame[required].notna().all(axis=1).to_numpy() if required else np.ones(len(frame), bool)
@@ -114,7 +120,41 @@ def retrain(
     promote: bool | None = None,
     now: datetime | None = None,
 ) -> ModelCard:
-    """Retrain ``name`` once; returns the candidate's model card (stored and logged)."""
+    """Retrain ``name`` once; returns the candidate's model card (stored and logged).
+    Retrains of one model in this process run one at a time."""
+    with _retrain_lock(name):
+        return _retrain(
+            database,
+            registry,
+            settings,
+            name,
+            trigger=trigger,
+            actor=actor,
+            promote=promote,
+            now=now,
+        )
+
+
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _retrain_lock(name: str) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(name, threading.Lock())
+
+
+def _retrain(
+    database: Database,
+    registry: ModelRegistry,
+    settings: Settings,
+    name: str,
+    *,
+    trigger: str,
+    actor: str,
+    promote: bool | None,
+    now: datetime | None,
+) -> ModelCard:
     options = settings.retrain
     alias = settings.serving.alias
     end = now or datetime.now(UTC)
@@ -122,7 +162,13 @@ def retrain(
     estimator = champion.estimator
     classes = tuple(str(c) for c in estimator.classes_)
     feedback, labels = labelled_feedback(
-        database, name, champion.input_schema, classes, end - options.feedback_window, end
+        database,
+        name,
+        champion.input_schema,
+        classes,
+        end - options.feedback_window,
+        end,
+        max_rows=settings.monitoring.max_rows,
     )
     from shipyard.services import refitting  # scikit-learn and scipy: only when retraining
 
@@ -132,6 +178,7 @@ def retrain(
         reference_labels,
         feedback,
         labels,
+        classes=classes,
         holdout_share=options.holdout_share,
         min_labelled=options.min_labelled,
         seed=options.seed,
@@ -151,6 +198,13 @@ def retrain(
     )
     version = refitting.register(registry, champion, candidate, data, scores, settings, trigger)
     promoted = wins and (options.promote if promote is None else promote)
+    moved_meanwhile = alias_version(registry, name, alias) != champion.version.version
+    if promoted and moved_meanwhile:  # a promotion or rollback while this one trained
+        promoted = False
+        reasons.append(
+            f"@{alias} moved away from v{champion.version.version} during the retrain: "
+            "it waits as @challenger"
+        )
     if promoted:
         check_servable(registry, settings.serving, name, version.version)
         record_move(
@@ -166,7 +220,7 @@ def retrain(
         if alias_version(registry, name, CHALLENGER) is not None:
             registry.delete_alias(name, CHALLENGER)
     else:
-        if wins:
+        if wins and not moved_meanwhile:
             reasons.append("retrain.promote is off: it waits as @challenger")
         record_move(
             registry,

@@ -55,12 +55,13 @@ class ShadowScorer:
         return self._challengers.get(name)
 
     def set_challenger(self, name: str, challenger: ServedModel | None) -> None:
-        challengers = dict(self._challengers)
-        if challenger is None:
-            challengers.pop(name, None)
-        else:
-            challengers[name] = challenger
-        self._challengers = challengers  # one assignment: readers see old or new, whole
+        with self._lock:
+            challengers = dict(self._challengers)
+            if challenger is None:
+                challengers.pop(name, None)
+            else:
+                challengers[name] = challenger
+            self._challengers = challengers  # one assignment: readers see old or new, whole
 
     def offer(self, entries: list[PredictionEntry]) -> None:
         """Shadow these committed answers, if their model has a challenger. Never blocks."""

@@ -17,6 +17,8 @@ import numpy as np
 from scipy.stats import rankdata
 from sklearn.metrics import accuracy_score, roc_auc_score
 
+from shipyard.domain.lifecycle import NotEnoughFeedback
+
 Floats = np.ndarray[Any, np.dtype[np.float64]]
 _BATCH = 200
 
@@ -86,19 +88,22 @@ def compare_accuracy(
     """Candidate against champion on accuracy of the predicted labels."""
     rng = np.random.default_rng(seed)
     hits = (candidate == truth).astype(float) - (champion == truth).astype(float)
-    picked = rng.integers(0, len(truth), (rounds, len(truth)))
+    differences = [
+        hits[rng.integers(0, len(truth), (min(_BATCH, rounds - start), len(truth)))].mean(axis=1)
+        for start in range(0, rounds, _BATCH)
+    ]
     return _summary(
         "accuracy",
         float(accuracy_score(truth, candidate)),
         float(accuracy_score(truth, champion)),
-        hits[picked].mean(axis=1),
+        np.concatenate(differences),
     )
 
 
 def _summary(metric: str, candidate: float, champion: float, rounds: Floats) -> PairedDifference:
     valid = rounds[np.isfinite(rounds)]
     if valid.size == 0:
-        raise ValueError("the holdout holds one class only: no metric can compare the models")
+        raise NotEnoughFeedback("the holdout holds one class only: no metric can compare models")
     low, high = np.percentile(valid, [2.5, 97.5])
     not_better = int(np.count_nonzero(valid <= 0))
     return PairedDifference(

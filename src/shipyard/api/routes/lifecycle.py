@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -14,7 +15,7 @@ from shipyard.api.security import AdminCaller, ModelReader, ReadCaller
 from shipyard.config import Duration
 from shipyard.domain.auth import Principal
 from shipyard.domain.lifecycle import AliasMove
-from shipyard.errors import ModelNotFound
+from shipyard.errors import ModelNotFound, ShipyardError
 from shipyard.schemas.lifecycle import (
     AliasMovePage,
     AliasMoveRead,
@@ -31,6 +32,7 @@ from shipyard.services.retraining import recent_cards, retrain_and_tell
 from shipyard.services.runtime import Runtime
 
 router = APIRouter(prefix="/v1/models", tags=["lifecycle"])
+logger = logging.getLogger(__name__)
 
 Limit = Annotated[int, Query(ge=1, le=500, description="Most items, newest first.")]
 
@@ -117,7 +119,10 @@ async def retrain_model(
         actor=_actor(caller),
         promote=body.promote,
     )
-    await asyncio.to_thread(_watcher(request).follow, name)  # served, or shadowed
+    try:  # served, or shadowed, here at once; the retrain stands whatever happens here
+        await asyncio.to_thread(_watcher(request).follow, name)
+    except ShipyardError as error:
+        logger.warning("%s: following the retrain's aliases failed: %s", name, error.detail)
     return card
 
 
