@@ -19,6 +19,13 @@ from typing import Any
 import httpx
 
 from shipyard.schemas.health import HealthRead
+from shipyard.schemas.lifecycle import (
+    AliasMovePage,
+    AliasMoveRead,
+    ComparisonRead,
+    ModelCard,
+    ModelCardPage,
+)
 from shipyard.schemas.models import ModelPage, ModelRead
 from shipyard.schemas.predictions import (
     FeedbackRead,
@@ -138,6 +145,45 @@ class ShipyardClient:
             self._request(
                 "POST", f"/v1/predictions/{prediction_id}/feedback", json={"label": label}
             )
+        )
+
+    # -- the life cycle (admin scope to move aliases and retrain) --------------------------
+
+    def promote(self, model: str, version: str, *, reason: str = "") -> AliasMoveRead:
+        """Serve ``version``: checked, then the serving alias moves and servers follow."""
+        body = {"version": version, "reason": reason}
+        return AliasMoveRead.model_validate(
+            self._request("POST", f"/v1/models/{model}/promote", json=body)
+        )
+
+    def rollback(self, model: str, *, to: str | None = None, reason: str = "") -> AliasMoveRead:
+        """Back to the version served before the current one (or to ``to``)."""
+        body = {"to": to, "reason": reason}
+        return AliasMoveRead.model_validate(
+            self._request("POST", f"/v1/models/{model}/rollback", json=body)
+        )
+
+    def retrain(self, model: str, *, promote: bool | None = None) -> ModelCard:
+        """Retrain on training data plus labelled feedback now; the candidate's card."""
+        return ModelCard.model_validate(
+            self._request("POST", f"/v1/models/{model}/retrain", json={"promote": promote})
+        )
+
+    def history(self, model: str, *, limit: int = 100) -> AliasMovePage:
+        return AliasMovePage.model_validate(
+            self._request("GET", f"/v1/models/{model}/history", params={"limit": limit})
+        )
+
+    def cards(self, model: str, *, limit: int = 20) -> ModelCardPage:
+        return ModelCardPage.model_validate(
+            self._request("GET", f"/v1/models/{model}/cards", params={"limit": limit})
+        )
+
+    def comparison(self, model: str, *, window: str | None = None) -> ComparisonRead:
+        """The served version against its ``@challenger`` on the requests it shadowed."""
+        params = {"window": window} if window else None
+        return ComparisonRead.model_validate(
+            self._request("GET", f"/v1/models/{model}/comparison", params=params)
         )
 
 

@@ -3,8 +3,12 @@ under load."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,13 +20,17 @@ from sqlalchemy import func, select
 
 from shipyard.db import open_database
 from shipyard.db.tables import PredictionRow
+from shipyard.domain.auth import Scope
 from shipyard.registry import ModelRegistry
+from shipyard.services import keys
 from shipyard.services.simulation import holdout_of
+from shipyard.services.training import TrainingOptions, train_example
 from shipyard.training.candidates import logistic
 from shipyard.training.datasets import example
 from tests.conftest import register_version
 from tests.e2e.conftest import RunningServer
 from tests.e2e.test_alerting import simulate
+from tests.e2e.test_server import EXAMPLES
 from tests.integration.test_monitoring import rows_of
 from tests.receiver import receiver
 
@@ -219,3 +227,37 @@ def test_five_promotions_under_load_fail_no_request_and_every_label_is_its_versi
     for answer in answers:
         answered[answer.version or ""] = answered.get(answer.version or "", 0) + 3
     assert logged == answered  # every row names the version that answered it
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_lifecycle_example_promotes_and_rolls_back_on_a_live_server(
+    start_server: Callable[..., RunningServer], store_copy: Path
+) -> None:
+    registry = ModelRegistry(f"sqlite:///{store_copy / 'mlflow.db'}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        train_example(
+            registry, "attrition", TrainingOptions(algorithm="logistic", alias="challenger", seed=7)
+        )
+    server = start_server(store=store_copy, env={"SHIPYARD_AUTH__ENABLED": "true"})
+    database = open_database(server.settings.resolved_database_url())
+    key = keys.create_key(database, "ops", frozenset({Scope.ADMIN}))
+    database.dispose()
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "lifecycle.py"), server.url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "SHIPYARD_API_KEY": key.plaintext},
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:4] == [
+        "attrition: serving v1, newest v2",
+        "promoted: v1 -> v2",
+        "now serving v2",
+        "rolled back: v2 -> v1",
+    ]
+    assert "rollback v2 -> v1 by api-key:ops" in lines[4]
+    assert "promote  v1 -> v2 by api-key:ops" in lines[5]
+    assert lines[-1] == "challenger: none"  # promoting the challenger ended its challenge
