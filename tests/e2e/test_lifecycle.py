@@ -3,9 +3,6 @@ under load."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
 import warnings
@@ -30,7 +27,7 @@ from shipyard.training.datasets import example
 from tests.conftest import register_version
 from tests.e2e.conftest import RunningServer
 from tests.e2e.test_alerting import simulate
-from tests.e2e.test_server import EXAMPLES
+from tests.e2e.test_server import run_example
 from tests.integration.test_monitoring import rows_of
 from tests.receiver import receiver
 
@@ -243,15 +240,7 @@ def test_the_lifecycle_example_promotes_and_rolls_back_on_a_live_server(
     database = open_database(server.settings.resolved_database_url())
     key = keys.create_key(database, "ops", frozenset({Scope.ADMIN}))
     database.dispose()
-    result = subprocess.run(
-        [sys.executable, str(EXAMPLES / "lifecycle.py"), server.url],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "SHIPYARD_API_KEY": key.plaintext},
-    )
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
+    lines = run_example("lifecycle.py", server.url, key.plaintext).stdout.splitlines()
     assert lines[:4] == [
         "attrition: serving v1, newest v2",
         "promoted: v1 -> v2",

@@ -64,6 +64,19 @@ def test_500_predictions_from_16_concurrent_clients_give_500_rows(
     assert {uuid.UUID(i) for i in acknowledged} == set(logged)
 
 
+def run_example(name: str, url: str, api_key: str) -> subprocess.CompletedProcess[str]:
+    """Run ``examples/<name>`` against ``url`` with the key, as its docstring says."""
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / name), url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "SHIPYARD_API_KEY": api_key},
+    )
+    assert result.returncode == 0, result.stderr
+    return result
+
+
 def test_the_quickstart_example_runs_against_a_live_server(
     start_server: Callable[..., RunningServer],
 ) -> None:
@@ -71,14 +84,7 @@ def test_the_quickstart_example_runs_against_a_live_server(
     database = open_database(server.settings.resolved_database_url())
     key = keys.create_key(database, "quickstart", frozenset({Scope.PREDICT, Scope.READ}))
     database.dispose()
-    result = subprocess.run(
-        [sys.executable, str(EXAMPLES / "quickstart.py"), server.url],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "SHIPYARD_API_KEY": key.plaintext},
-    )
-    assert result.returncode == 0, result.stderr
+    result = run_example("quickstart.py", server.url, key.plaintext)
     assert "predicted" in result.stdout
     assert "feedback recorded: Yes" in result.stdout
     assert "logged predictions: 1" in result.stdout
