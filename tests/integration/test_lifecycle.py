@@ -20,6 +20,7 @@ from shipyard.api.app import create_app
 from shipyard.cli.main import app
 from shipyard.config import RetrainSettings, Settings
 from shipyard.db.tables import PredictionRow, ShadowPredictionRow
+from shipyard.errors import InvalidInput
 from shipyard.registry import input_schema_of
 from shipyard.services.runtime import registry_for
 from shipyard.services.simulation import concept_labels, holdout_of, shift_records
@@ -259,7 +260,7 @@ def test_concept_labels_follow_the_rule_and_refuse_a_bad_one() -> None:
         ("Salary=1", "not a field"),
         ("OverTime>high", "not a number"),
     ):
-        with pytest.raises(Exception, match=message):
+        with pytest.raises(InvalidInput, match=message):
             concept_labels(rows, rule, ["No", "Yes"])
 
 

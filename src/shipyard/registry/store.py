@@ -261,6 +261,25 @@ class ModelRegistry:
             raise RegistryUnavailable(str(error)) from error
         return self._version(raw, tuple(raw.aliases or ()))
 
+    def input_schema(self, name: str, reference: str) -> InputSchema:
+        """A version's input schema, from its MLmodel file alone (no model, no data)."""
+        mlflow = _import_mlflow()
+        version = self.resolve(name, reference)
+        uri = self._call(name, self._client().get_model_version_download_uri, name, version.version)
+        with tempfile.TemporaryDirectory(prefix="shipyard-model-") as scratch:
+            path = self._call(
+                name,
+                mlflow.artifacts.download_artifacts,
+                artifact_uri=f"{uri.rstrip('/')}/MLmodel",
+                dst_path=scratch,
+                tracking_uri=self.tracking_uri,
+                registry_uri=self.tracking_uri,
+            )
+            signature = mlflow.models.Model.load(path).signature
+        if signature is None:
+            raise UnsupportedModel(f"{name} v{version.version} was logged without a signature")
+        return schema_from_signature(signature.inputs)
+
     def load(self, name: str, reference: str) -> LoadedArtifact:
         """Download a version and load its estimator with the skops allow-list.
 

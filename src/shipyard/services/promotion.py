@@ -87,7 +87,7 @@ def check_servable(
     current = alias_version(registry, name, serving.alias)
     if current is None or current == version:
         return candidate
-    schema = registry.load(name, current).input_schema
+    schema = registry.input_schema(name, current)
     if not schema.is_compatible_with(candidate.input_schema):
         raise NarrowerVersion(name, version, current)
     return candidate
