@@ -27,12 +27,14 @@ from shipyard.schemas.lifecycle import (
     ModelCardPage,
 )
 from shipyard.schemas.models import ModelPage, ModelRead
+from shipyard.schemas.monitoring import MonitoringPage
 from shipyard.schemas.predictions import (
     FeedbackRead,
     PredictionPage,
     PredictionRead,
     PredictResponse,
 )
+from shipyard.schemas.traffic import TrafficRead
 
 Record = Mapping[str, Any]
 
@@ -97,6 +99,19 @@ class ShipyardClient:
 
     def model(self, name: str) -> ModelRead:
         return ModelRead.model_validate(self._request("GET", f"/v1/models/{name}"))
+
+    def traffic(self, model: str, *, window: str = "24h", buckets: int = 48) -> TrafficRead:
+        """Requests, errors, latency and predicted labels of ``model`` per time bucket."""
+        params: dict[str, str | int] = {"window": window, "buckets": buckets}
+        return TrafficRead.model_validate(
+            self._request("GET", f"/v1/models/{model}/traffic", params=params)
+        )
+
+    def monitoring(self, model: str, *, limit: int = 20) -> MonitoringPage:
+        """The latest monitoring run of ``model`` and the runs before it, newest first."""
+        return MonitoringPage.model_validate(
+            self._request("GET", f"/v1/models/{model}/monitoring", params={"limit": limit})
+        )
 
     def predict(
         self,

@@ -31,6 +31,7 @@ from shipyard.api.routes import (
     monitoring,
     predict,
     predictions,
+    traffic,
 )
 from shipyard.config import Settings, load_settings
 from shipyard.services.alerting import Alerts, check_periodically
@@ -39,6 +40,7 @@ from shipyard.services.monitoring_schedule import monitor_periodically
 from shipyard.services.retention import prune_periodically
 from shipyard.services.retrain_schedule import RetrainPolicy
 from shipyard.services.runtime import Runtime, build_runtime
+from shipyard.services.traffic import flush_periodically
 from shipyard.telemetry.logs import configure_logging
 from shipyard.telemetry.notifications import Notifier
 
@@ -59,7 +61,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.state.runtime = active
         await asyncio.to_thread(active.start)
         retention = settings.retention
-        schedules = []
+        schedules = [asyncio.create_task(flush_periodically(active.database, active.requests))]
         if retention.max_age is not None:
             schedules.append(
                 asyncio.create_task(
@@ -135,6 +137,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         lifecycle.router,
         monitoring.router,
         predictions.router,
+        traffic.router,
     )
     for router in routers:
         app.include_router(router)

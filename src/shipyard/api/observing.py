@@ -40,6 +40,8 @@ _INTERNAL_ERROR_START: Message = {
     ],
 }
 _INTERNAL_ERROR_BODY: Message = {"type": "http.response.body", "body": _INTERNAL_ERROR}
+SCORING_ROUTES = frozenset({"/v1/models/{name}/predict", "/predict"})
+"""Routes whose requests are counted per model over time (``GET …/traffic``)."""
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _PREDICTION_STATE = "prediction"
 logger = logging.getLogger("shipyard.api")
@@ -133,6 +135,9 @@ class RequestObserver:
         runtime = getattr(getattr(scope.get("app"), "state", None), "runtime", None)
         if runtime is not None:
             runtime.metrics.request_finished(scope["method"], route, status, seconds)
+            if route in SCORING_ROUTES and status != 404:  # 404: no such model to count for
+                model = scope.get("path_params", {}).get("name") or runtime.models.default
+                runtime.requests.add(model, status, seconds)
         if not self.access_log:
             return
         predictions = scope.get("state", {}).get(_PREDICTION_STATE)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from shipyard.db.idempotency import insert_ignoring_duplicates
 from shipyard.db.tables import FeedbackRow, IdempotencyRow, PredictionRow, ShadowPredictionRow
+from shipyard.db.traffic import prune_request_counts
 from shipyard.domain.prediction import Feedback, LoggedPrediction, PredictionEntry, PredictionFilter
 from shipyard.errors import FeedbackConflict, InvalidCursor, PredictionNotFound
 
@@ -184,8 +185,9 @@ def record_feedback(session: Session, feedback: Feedback) -> Feedback:
 
 
 def prune_before(session: Session, cutoff: datetime) -> int:
-    """Delete predictions (with their feedback and shadow answers) and idempotency keys
-    older than ``cutoff``."""
+    """Delete predictions (with their feedback and shadow answers), idempotency keys and
+    request counts older than ``cutoff``."""
+    prune_request_counts(session, cutoff)
     session.execute(delete(IdempotencyRow).where(IdempotencyRow.created_at < cutoff))
     session.execute(delete(ShadowPredictionRow).where(ShadowPredictionRow.created_at < cutoff))
     old = select(PredictionRow.id).where(PredictionRow.created_at < cutoff)

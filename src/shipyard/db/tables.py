@@ -239,3 +239,18 @@ class ShadowPredictionRow(Base):
             "created_at",
         ),
     )
+
+
+class RequestCountRow(Base):
+    """Scoring requests of one minute, model, status code and latency bucket, added up
+    across workers and replicas (each adds what it counted since its last flush)."""
+
+    __tablename__ = "request_counts"
+
+    minute: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    model_name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    status: Mapped[int] = mapped_column(Integer, primary_key=True)
+    le_seconds: Mapped[float] = mapped_column(Float, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __table_args__ = (Index("ix_request_counts_model_minute", "model_name", "minute"),)

@@ -37,3 +37,17 @@ class InputSchema:
         return all(
             name in theirs and theirs[name].type == field.type for name, field in ours.items()
         )
+
+
+FieldValue = str | int | float | bool
+
+
+@dataclass(frozen=True, slots=True)
+class FieldHint:
+    """What a person filling in a field should know: a typical value, the categories the
+    version was trained on, the range of its numbers (from the version's reference data)."""
+
+    example: FieldValue | None = None
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None

@@ -9,6 +9,14 @@ class InputFieldRead(BaseModel):
     name: str
     type: str = Field(description="string, integer, number or boolean")
     required: bool
+    example: str | int | float | bool | None = Field(
+        None, description="a typical value (the input example's, else the reference median)"
+    )
+    choices: list[str] = Field(
+        default_factory=list, description="the categories the served version was trained on"
+    )
+    minimum: float | None = Field(None, description="smallest value in the reference data")
+    maximum: float | None = Field(None, description="largest value in the reference data")
 
 
 class ModelVersionRead(BaseModel):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from shipyard.domain.model import RegisteredModel
-from shipyard.domain.schema import InputSchema
+from shipyard.domain.schema import FieldHint, InputSchema
 from shipyard.errors import ModelNotFound
 from shipyard.services.runtime import Runtime
 from shipyard.serving.choice import PredictorChoice
@@ -17,6 +18,7 @@ class ModelDescription:
     served_version: str | None
     input_schema: InputSchema | None
     predictor: PredictorChoice | None = None
+    hints: Mapping[str, FieldHint] = field(default_factory=dict)
 
 
 def describe_model(runtime: Runtime, name: str) -> ModelDescription:
@@ -28,6 +30,7 @@ def describe_model(runtime: Runtime, name: str) -> ModelDescription:
         served_version=served.version if served else None,
         input_schema=served.input_schema if served else None,
         predictor=served.choice if served else None,
+        hints=served.hints if served else {},
     )
 
 

@@ -10,6 +10,7 @@ from shipyard.config import ServingSettings
 from shipyard.errors import InvalidInput, Unavailable
 from shipyard.registry import LoadedArtifact, ModelRegistry
 from shipyard.serving.choice import PredictorChoice, choose_predictor, stored_graph_predictor
+from shipyard.serving.hints import field_hints
 from shipyard.serving.models import ServedModel
 from shipyard.serving.predictor import (
     BadColumn,
@@ -37,6 +38,7 @@ def load_served_model(
             name, artifact.input_schema, max_rows=serving.max_rows_per_request
         ),
         choice=choice,
+        hints=field_hints(artifact.input_schema, artifact.input_example, artifact.reference_data),
     )
     warm_up(served, artifact.input_example)
     return served

@@ -17,6 +17,7 @@ from shipyard.db.journal import SpoolJournal
 from shipyard.db.spool import Spool
 from shipyard.db.writer import PredictionLogWriter
 from shipyard.domain.alerts import Finding
+from shipyard.domain.traffic import RequestTally
 from shipyard.errors import ShipyardError
 from shipyard.registry import ModelRegistry
 from shipyard.schemas.monitoring import MonitoringReport
@@ -25,6 +26,7 @@ from shipyard.services.levels import server_levels
 from shipyard.services.loading import load_served_model
 from shipyard.services.rate_limits import RateLimiter
 from shipyard.services.shadowing import ShadowScorer
+from shipyard.services.traffic import flush_request_counts
 from shipyard.services.users import Tokens
 from shipyard.serving.batcher import MicroBatcher
 from shipyard.serving.models import ServedModel, ServedModels
@@ -49,6 +51,8 @@ class Runtime:
     failed_logins: RateLimiter
     metrics: ServerMetrics
     shadows: ShadowScorer
+    requests: RequestTally = field(default_factory=RequestTally)
+    """Scoring requests counted per minute, stored in SQL every few seconds (traffic)."""
     load_errors: dict[str, str] = field(default_factory=dict)
     latest_reports: dict[str, MonitoringReport] = field(default_factory=dict)
     """The newest monitoring run of each served model (for ``/metrics``)."""
@@ -136,6 +140,10 @@ class Runtime:
 
     def stop(self) -> None:
         self.shadows.stop()
+        try:
+            flush_request_counts(self.database, self.requests)
+        except Exception:  # the database is down: the last seconds' counts are lost, not rows
+            logger.warning("the last request counts could not be stored")
         self.writer.stop()
         self.predict_pool.shutdown(wait=True)
         self.database.dispose()

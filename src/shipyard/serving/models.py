@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-from shipyard.domain.schema import InputSchema
+from shipyard.domain.schema import FieldHint, InputSchema
 from shipyard.errors import ModelNotFound, ModelNotLoaded
 from shipyard.serving.choice import PredictorChoice
 from shipyard.serving.predictor import Predictor
@@ -21,6 +22,8 @@ class ServedModel:
     predictor: Predictor
     validator: RecordValidator
     choice: PredictorChoice
+    hints: Mapping[str, FieldHint] = field(default_factory=dict)
+    """Per input field: a typical value, its categories, its range (for forms)."""
 
     @property
     def input_schema(self) -> InputSchema:

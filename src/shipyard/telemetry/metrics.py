@@ -18,10 +18,8 @@ from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
 from shipyard.domain.prediction import PredictionEntry
+from shipyard.domain.traffic import REQUEST_SECONDS_BUCKETS
 
-REQUEST_SECONDS_BUCKETS = (
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0,
-)  # fmt: skip
 PREDICT_SECONDS_BUCKETS = (
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
 )  # fmt: skip

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from shipyard.api.deps import RuntimeDep
 from shipyard.api.errors import ERROR_RESPONSES
 from shipyard.api.security import AdminCaller, ModelReader
+from shipyard.domain.schema import FieldHint, InputField
 from shipyard.errors import ModelNotFound
 from shipyard.schemas.models import (
     InputFieldRead,
@@ -26,9 +27,22 @@ from shipyard.services.hot_swap import VersionWatcher
 router = APIRouter(prefix="/v1/models", tags=["models"])
 
 
+def _field_read(field: InputField, hint: FieldHint | None) -> InputFieldRead:
+    hint = hint or FieldHint()
+    return InputFieldRead(
+        name=field.name,
+        type=field.type.value,
+        required=field.required,
+        example=hint.example,
+        choices=list(hint.choices),
+        minimum=hint.minimum,
+        maximum=hint.maximum,
+    )
+
+
 def _model_read(description: catalog.ModelDescription) -> ModelRead:
     registered = description.registered
-    schema = description.input_schema
+    fields = description.input_schema.fields if description.input_schema else ()
     return ModelRead(
         name=registered.name,
         description=registered.description,
@@ -39,10 +53,7 @@ def _model_read(description: catalog.ModelDescription) -> ModelRead:
             if description.predictor
             else None
         ),
-        input_schema=[
-            InputFieldRead(name=f.name, type=f.type.value, required=f.required)
-            for f in (schema.fields if schema else ())
-        ],
+        input_schema=[_field_read(f, description.hints.get(f.name)) for f in fields],
         versions=[
             ModelVersionRead(
                 version=v.version,

@@ -1,0 +1,99 @@
+"""Traffic over time and the hints of the input schema: what the dashboard charts and the
+"try it" form are built from."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from shipyard.config import Settings
+from shipyard.db import open_database
+from shipyard.db import traffic as counts
+from shipyard.domain.traffic import RequestCount, RequestTally
+from shipyard.services.traffic import latency_quantile, model_traffic
+from tests.conftest import attrition_record
+
+pytestmark = pytest.mark.integration
+
+
+def test_traffic_counts_requests_errors_and_labels_per_bucket(client: TestClient) -> None:
+    good = [client.post("/v1/models/attrition/predict", json=attrition_record()) for _ in range(3)]
+    batch = client.post("/v1/models/attrition/predict", json=[attrition_record()] * 4)
+    bad = client.post("/v1/models/attrition/predict", json={**attrition_record(), "Age": "old"})
+    assert [r.status_code for r in [*good, batch, bad]] == [200] * 4 + [422]
+    labels = [p["label"] for r in [*good, batch] for p in r.json()["predictions"]]
+
+    answer = client.get("/v1/models/attrition/traffic", params={"window": "1h", "buckets": 12})
+
+    assert answer.status_code == 200
+    traffic = answer.json()
+    assert traffic["bucket_seconds"] == 300
+    assert len(traffic["buckets"]) == 12
+    assert (traffic["requests"], traffic["client_errors"], traffic["server_errors"]) == (5, 1, 0)
+    assert traffic["statuses"] == {"200": 4, "422": 1}
+    assert traffic["predictions"] == 7
+    last = traffic["buckets"][-1]
+    assert last["requests"] == 5
+    assert sum(last["labels"].values()) == 7
+    assert last["labels"] == {label: labels.count(label) for label in set(labels)}
+    assert 0 < last["latency_p50_ms"] <= last["latency_p95_ms"]
+    assert all(b["requests"] == 0 and b["latency_p50_ms"] is None for b in traffic["buckets"][:-1])
+
+
+def test_traffic_refuses_a_window_it_cannot_chart(client: TestClient) -> None:
+    too_long = client.get("/v1/models/attrition/traffic", params={"window": "400d"})
+    unknown = client.get("/v1/models/nope/traffic")
+    assert too_long.status_code == 422
+    assert "90d" in too_long.json()["detail"]
+    assert unknown.status_code == 404
+
+
+def test_counts_from_several_processes_add_up(migrated: Settings) -> None:
+    """Two workers flushing the same minute: the stored count is their sum."""
+    database = open_database(migrated.resolved_database_url())
+    now = datetime.now(UTC)
+    minute = now.replace(second=0, microsecond=0)
+    try:
+        for worker_requests in (3, 4):
+            with database.session_scope() as session:
+                counts.add_request_counts(
+                    session, [RequestCount(minute, "attrition", 500, 0.01, worker_requests)]
+                )
+        traffic = model_traffic(database, "attrition", timedelta(minutes=10), 10, now=now)
+    finally:
+        database.dispose()
+    assert (traffic.requests, traffic.server_errors) == (7, 7)
+    assert traffic.buckets[-1].start == minute
+
+
+def test_a_failed_flush_keeps_its_counts() -> None:
+    tally = RequestTally()
+    tally.add("attrition", 200, 0.003)
+    tally.add("attrition", 200, 0.004)
+    taken = tally.take()
+    assert tally.take() == []
+    tally.give_back(taken)
+    (count,) = tally.take()
+    assert (count.status, count.le_seconds, count.count) == (200, 0.005, 2)
+
+
+def test_latency_quantiles_interpolate_inside_their_bucket() -> None:
+    assert latency_quantile({}, 0.5) is None
+    # 10 requests in (0.005, 0.01]: the median is half way through that bucket.
+    assert latency_quantile({0.01: 10}, 0.5) == pytest.approx(0.0075)
+    # Beyond the last finite bound all that is known is that bound.
+    assert latency_quantile({3600.0: 5}, 0.95) == 10.0
+
+
+def test_the_input_schema_says_what_a_form_should_offer(client: TestClient) -> None:
+    fields = {f["name"]: f for f in client.get("/v1/models/attrition").json()["input_schema"]}
+
+    assert fields["OverTime"]["choices"] == ["No", "Yes"]
+    assert fields["OverTime"]["example"] in ("No", "Yes")
+    age = fields["Age"]
+    assert age["type"] == "integer"
+    assert age["minimum"] <= age["example"] <= age["maximum"]
+    assert fields["BusinessTravel"]["choices"] == sorted(fields["BusinessTravel"]["choices"])
+    assert len(fields["BusinessTravel"]["choices"]) == 3
