@@ -39,3 +39,25 @@ def debian_tool(command: str, package: str) -> Path:
         unpacked.mkdir(parents=True, exist_ok=True)
         subprocess.run(["dpkg-deb", "-x", str(deb), str(unpacked)], check=True)
     return tool
+
+
+def installed_debian_command(command: str, package: str) -> Path:
+    """The path of ``command``, installing Debian's ``package`` first when it is missing and
+    this user may (a browser has too many libraries to unpack beside the tests)."""
+    found = shutil.which(command)
+    if found:
+        return Path(found)
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        raise RuntimeError(
+            f"{command} is not installed: install Debian's {package} package "
+            f"(sudo apt-get install -y {package}); .ci/run does"
+        )
+    quiet = {"DEBIAN_FRONTEND": "noninteractive", **os.environ}
+    install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", package]
+    if subprocess.run(install, env=quiet, check=False).returncode != 0:
+        subprocess.run(["apt-get", "update", "-qq"], env=quiet, check=True)
+        subprocess.run(install, env=quiet, check=True)
+    found = shutil.which(command)
+    if not found:
+        raise RuntimeError(f"{package} was installed but {command} is not on PATH")
+    return Path(found)

@@ -10,6 +10,7 @@ Errors come back as :class:`ApiError` carrying the API's error shape. Pass ``tra
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -18,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from shipyard.schemas.auth import CallerRead
 from shipyard.schemas.health import HealthRead
 from shipyard.schemas.lifecycle import (
     AliasMovePage,
@@ -27,7 +29,7 @@ from shipyard.schemas.lifecycle import (
     ModelCardPage,
 )
 from shipyard.schemas.models import ModelPage, ModelRead
-from shipyard.schemas.monitoring import MonitoringPage
+from shipyard.schemas.monitoring import MonitoringPage, MonitoringReport
 from shipyard.schemas.predictions import (
     FeedbackRead,
     PredictionPage,
@@ -50,6 +52,18 @@ class ApiError(Exception):
         self.body = body
 
 
+MAX_RETRY_AFTER_SECONDS = 10.0
+
+
+def _retry_after(response: httpx.Response) -> float:
+    try:
+        return min(
+            max(float(response.headers.get("Retry-After", "1")), 0.0), MAX_RETRY_AFTER_SECONDS
+        )
+    except ValueError:  # an HTTP date: not sent by shipyard
+        return 1.0
+
+
 class ShipyardClient:
     def __init__(
         self,
@@ -59,7 +73,11 @@ class ShipyardClient:
         timeout: float = 30.0,
         headers: Mapping[str, str] | None = None,
         transport: httpx.BaseTransport | None = None,
+        rate_limit_retries: int = 3,
     ) -> None:
+        """``rate_limit_retries``: times a request refused with 429 is sent again after the
+        server's ``Retry-After`` (at most 10 s each); a refused request did nothing."""
+        self.rate_limit_retries = rate_limit_retries
         sent = dict(headers or {})
         if api_key is not None:
             sent["X-API-Key"] = api_key
@@ -78,11 +96,20 @@ class ShipyardClient:
     ) -> None:
         self.close()
 
+    @property
+    def base_url(self) -> str:
+        return str(self._http.base_url).rstrip("/")
+
     def close(self) -> None:
         self._http.close()
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self._http.request(method, path, **kwargs)
+        for _ in range(self.rate_limit_retries):
+            if response.status_code != 429:
+                break
+            time.sleep(_retry_after(response))
+            response = self._http.request(method, path, **kwargs)
         if response.is_success:
             return response.json()
         try:
@@ -93,6 +120,10 @@ class ShipyardClient:
 
     def health(self) -> HealthRead:
         return HealthRead.model_validate(self._request("GET", "/health"))
+
+    def me(self) -> CallerRead:
+        """Who this client's credential is and the scopes it allows."""
+        return CallerRead.model_validate(self._request("GET", "/v1/auth/me"))
 
     def models(self) -> ModelPage:
         return ModelPage.model_validate(self._request("GET", "/v1/models"))
@@ -111,6 +142,13 @@ class ShipyardClient:
         """The latest monitoring run of ``model`` and the runs before it, newest first."""
         return MonitoringPage.model_validate(
             self._request("GET", f"/v1/models/{model}/monitoring", params={"limit": limit})
+        )
+
+    def run_monitoring(self, model: str, *, window: str | None = None) -> MonitoringReport:
+        """Run monitoring of the served version now (admin)."""
+        params = {"window": window} if window else None
+        return MonitoringReport.model_validate(
+            self._request("POST", f"/v1/models/{model}/monitoring", params=params)
         )
 
     def predict(

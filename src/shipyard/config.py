@@ -382,6 +382,23 @@ class PrefectSettings(BaseModel):
     """Pause before each new try."""
 
 
+class DashboardSettings(BaseModel):
+    """``shipyard dashboard`` (the ``dashboard`` extra): a Streamlit app that reads and steers
+    a running server through its API, never its database."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+
+    api_url: str = "http://127.0.0.1:8000"
+    """The server the dashboard talks to."""
+
+    api_key: SecretStr | None = None
+    """Key it sends (``X-API-Key``): a ``read`` key shows everything; an ``admin`` key also
+    promotes, rolls back and runs monitoring. Not needed when the server has auth off."""
+
+    port: int = Field(default=8501, ge=1, le=65535)
+    """Port the dashboard listens on."""
+
+
 class ServerSettings(BaseModel):
     """The HTTP server started by ``shipyard serve`` and ``shipyard demo``."""
 
@@ -471,6 +488,7 @@ class Settings(BaseSettings):
     alerts: AlertSettings = AlertSettings()
     retrain: RetrainSettings = RetrainSettings()
     prefect: PrefectSettings = PrefectSettings()
+    dashboard: DashboardSettings = DashboardSettings()
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

@@ -98,6 +98,34 @@ def stop(process: subprocess.Popen[str]) -> None:
             process.wait()
 
 
+def launch_server(
+    settings: Settings, log_dir: Path, *extra: str, env: dict[str, str] | None = None
+) -> RunningServer:
+    """``shipyard serve`` over ``settings`` on a free port, ready; its log in ``log_dir``."""
+    port = free_port()
+    log_path = log_dir / f"server-{port}.log"
+    with log_path.open("w") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "shipyard", "serve", "--port", str(port), *extra],
+            env={
+                **server_environment(settings),
+                # One spool per test: a restarted server adopts what the killed one left.
+                "SHIPYARD_LOG_WRITER__SPOOL_DIR": str(log_dir / "spool"),
+                **(env or {}),
+            },
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_ready(url, process)
+    except (RuntimeError, TimeoutError) as error:
+        stop(process)
+        raise AssertionError(f"{error}\n{log_path.read_text()}") from error
+    return RunningServer(url, settings, process, log_path)
+
+
 @pytest.fixture
 def start_server(
     trained_store: Path, tmp_path: Path, database_url: str
@@ -113,29 +141,9 @@ def start_server(
         """A server over the shared trained store, or over ``store`` (a private copy, for
         tests that register versions)."""
         settings = make_settings(store or trained_store, database or database_url)
-        port = free_port()
-        log_path = tmp_path / f"server-{port}.log"
-        with log_path.open("w") as log_file:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "shipyard", "serve", "--port", str(port), *extra],
-                env={
-                    **server_environment(settings),
-                    # One spool per test: a restarted server adopts what the killed one left.
-                    "SHIPYARD_LOG_WRITER__SPOOL_DIR": str(tmp_path / "spool"),
-                    **(env or {}),
-                },
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
-        started.append(process)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_ready(url, process)
-        except (RuntimeError, TimeoutError) as error:
-            stop(process)
-            raise AssertionError(f"{error}\n{log_path.read_text()}") from error
-        return RunningServer(url, settings, process, log_path)
+        server = launch_server(settings, tmp_path, *extra, env=env)
+        started.append(server.process)
+        return server
 
     yield start
     for process in started:

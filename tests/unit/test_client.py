@@ -57,3 +57,32 @@ def test_errors_carry_the_api_error_shape(client: ShipyardClient) -> None:
     assert caught.value.status == 404
     assert caught.value.name == "PredictionNotFound"
     assert caught.value.detail == "no prediction"
+
+
+def test_a_rate_limited_request_is_sent_again_after_retry_after() -> None:
+    answers = iter([429, 429, 200])
+    sent: list[str] = []
+
+    def limited(request: httpx.Request) -> httpx.Response:
+        sent.append(request.url.path)
+        status = next(answers)
+        if status == 429:
+            body = {"error": "RateLimited", "detail": "rate limit of 1/second reached"}
+            return httpx.Response(429, json=body, headers={"Retry-After": "0"})
+        return httpx.Response(200, json={"items": []})
+
+    with ShipyardClient("http://shipyard.test", transport=httpx.MockTransport(limited)) as client:
+        assert client.models().items == []
+    assert sent == ["/v1/models"] * 3
+
+
+def test_past_its_retries_a_rate_limited_request_raises() -> None:
+    def always_limited(request: httpx.Request) -> httpx.Response:
+        body = {"error": "RateLimited", "detail": "rate limit of 1/second reached"}
+        return httpx.Response(429, json=body, headers={"Retry-After": "0"})
+
+    with ShipyardClient(
+        "http://shipyard.test", transport=httpx.MockTransport(always_limited), rate_limit_retries=1
+    ) as client, pytest.raises(ApiError) as raised:
+        client.models()
+    assert (raised.value.status, raised.value.name) == (429, "RateLimited")

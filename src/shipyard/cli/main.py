@@ -10,6 +10,7 @@ import typer
 
 from shipyard import __version__
 from shipyard.cli import (
+    dashboard,
     db,
     flows,
     keys,
@@ -49,6 +50,7 @@ app.command("predict")(reporting_errors(predict.predict))
 app.command("simulate")(reporting_errors(simulate.simulate))
 app.command("watch")(reporting_errors(watch.watch))
 app.command("retrain")(reporting_errors(models.retrain))
+app.command("dashboard")(reporting_errors(dashboard.dashboard))
 
 
 def _show_version(value: bool) -> None:

@@ -23,16 +23,17 @@ from shipyard.training.datasets import EXAMPLES
 APP_FACTORY = "shipyard.api.app:create_app"
 
 
-def _port(option: int | None, settings: Settings) -> int:
-    """--port, then SHIPYARD_SERVER__PORT, then PORT (Heroku, Render, Spaces), then 8000."""
+def port_for(option: int | None, settings: Settings, default: int | None = None) -> int:
+    """--port, then SHIPYARD_SERVER__PORT, then PORT (Heroku, Render, Spaces), then the
+    server's port setting (8000), or ``default``."""
     if option is not None:
         return option
     if "SHIPYARD_SERVER__PORT" not in os.environ and os.environ.get("PORT", "").isdigit():
         return int(os.environ["PORT"])
-    return settings.server.port
+    return default if default is not None else settings.server.port
 
 
-def _migrate(settings: Settings) -> None:
+def migrate_log(settings: Settings) -> None:
     with log_database(settings) as database:
         _upgrade(database, settings)
 
@@ -80,10 +81,10 @@ def serve(
     """Serve the @champion of each configured model over HTTP."""
     settings = current_settings()
     if migrate:
-        _migrate(settings)
+        migrate_log(settings)
     _run_server(
         host or settings.server.host,
-        _port(port, settings),
+        port_for(port, settings),
         workers or settings.server.workers,
         settings.server.access_log if access_log is None else access_log,
     )
@@ -112,17 +113,15 @@ def _auth_header(key: str | None) -> str:
     return f" -H 'X-API-Key: {key}'" if key else ""
 
 
-def _curl_example(settings: Settings, host: str, port: int, key: str | None) -> str:
+def _curl_example(settings: Settings, host: str, base: str, key: str | None) -> str:
     name = settings.serving.served_default()
     record: dict[str, object] = {}
     if name in EXAMPLES:
         features, _ = EXAMPLES[name].load()
         record = {k: (v.item() if hasattr(v, "item") else v) for k, v in features.iloc[0].items()}
-    # Compares the bound address to show a clickable one; it binds nothing.
-    shown_host = "localhost" if host in {"0.0.0.0", "127.0.0.1"} else host  # nosec B104
     body = shlex.quote(json.dumps(record))
     return (
-        f"curl -s -X POST http://{shown_host}:{port}/v1/models/{name}/predict{_auth_header(key)} "
+        f"curl -s -X POST {base}/v1/models/{name}/predict{_auth_header(key)} "
         f"-H 'Content-Type: application/json' -d {body}"
     )
 
@@ -130,6 +129,14 @@ def _curl_example(settings: Settings, host: str, port: int, key: str | None) -> 
 def demo(
     host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 8000, or $PORT).")] = None,
+    dashboard: Annotated[
+        bool,
+        typer.Option(
+            "--dashboard",
+            help="Serve the dashboard too, on the same port, with the API at /api "
+            "(the dashboard extra; one container, e.g. a Hugging Face Space).",
+        ),
+    ] = False,
 ) -> None:
     """Train the demo model if there is no champion yet, migrate, and serve it."""
     # A demo shows drift being caught within a minute, not a quarter of an hour.
@@ -151,20 +158,23 @@ def demo(
             from shipyard.services.training import TrainingOptions
 
             run_training(name, TrainingOptions(alias=settings.serving.alias))
-    _migrate(settings)
+    migrate_log(settings)
     key = _demo_key(settings)
     host = host or settings.server.host
-    chosen_port = _port(port, settings)
+    chosen_port = port_for(port, settings)
     console.print(f"[green]✓[/] prediction log at {settings.resolved_database_url()}")
     if key:
         console.print(f"[green]✓[/] API key {DEMO_KEY_NAME!r} (predict, read): {key}")
-    console.print(f"\nAPI docs: http://localhost:{chosen_port}/docs\nTry it:\n")
-    console.print(_curl_example(settings, host, chosen_port, key), soft_wrap=True)
+    # Compares the bound address to show a clickable one; it binds nothing.
+    shown_host = "localhost" if host in {"0.0.0.0", "127.0.0.1"} else host  # nosec B104
+    site = f"http://{shown_host}:{chosen_port}"
+    base = f"{site}/api" if dashboard else site
+    if dashboard:
+        console.print(f"\nDashboard: {site}/")
+    console.print(f"\nAPI docs: {base}/docs\nTry it:\n")
+    console.print(_curl_example(settings, host, base, key), soft_wrap=True)
     console.print("\nThen list what was logged:")
-    console.print(
-        f"curl -s{_auth_header(key)} 'http://localhost:{chosen_port}/v1/predictions?limit=5'\n",
-        soft_wrap=True,
-    )
+    console.print(f"curl -s{_auth_header(key)} '{base}/v1/predictions?limit=5'\n", soft_wrap=True)
     every = settings.monitoring.every
     name = settings.serving.served_default()
     if every is not None and name in EXAMPLES:
@@ -173,8 +183,7 @@ def demo(
             f"Watch drift get caught (monitoring every {duration_text(every)}, alerts logged here):"
         )
         console.print(
-            f"shipyard simulate --model {name} --drift 0.5 --url http://localhost:{chosen_port}"
-            f"{key_option}\n",
+            f"shipyard simulate --model {name} --drift 0.5 --url {base}{key_option}\n",
             soft_wrap=True,
         )
         if settings.retrain.on != "never":
@@ -183,7 +192,14 @@ def demo(
             )
             console.print(
                 f"shipyard simulate --model {name} --drift 0.5 --rows 400 --feedback 1 "
-                f"--concept OverTime=Yes --url http://localhost:{chosen_port}{key_option}\n",
+                f"--concept OverTime=Yes --url {base}{key_option}\n",
                 soft_wrap=True,
             )
+    if dashboard:
+        from shipyard.cli.dashboard import run_one_port
+
+        if key:  # the dashboard reads and tries with the demo's key
+            os.environ.setdefault("SHIPYARD_DASHBOARD__API_KEY", key)
+        run_one_port(host, chosen_port)
+        return
     _run_server(host, chosen_port, 1, settings.server.access_log)

@@ -14,3 +14,13 @@ class TokenRead(BaseModel):
     """Seconds until it expires."""
     scope: str
     """The scopes it carries, space-separated."""
+
+
+class CallerRead(BaseModel):
+    """Who the credential of this request is, and what it may do."""
+
+    caller_id: str
+    via: str
+    """``api-key:<name>``, ``user:<name>`` or ``auth-disabled``."""
+    scopes: list[str]
+    """Every scope the credential allows (admin allows all)."""

@@ -69,6 +69,8 @@ def configure_logging(level: str = "INFO", log_format: LogFormat = "console") ->
         # uvicorn's own handlers would print a second, differently shaped line
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
+    # One line per HTTP call the client makes (simulate, the dashboard) is noise, not news.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     # shipyard's line per request says more (request id, route, what was predicted)
     logging.getLogger("uvicorn.access").disabled = True
 

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Form, Request
 
 from shipyard.api.deps import RuntimeDep
 from shipyard.api.errors import ERROR_RESPONSES
-from shipyard.domain.auth import format_scopes, parse_scopes
+from shipyard.api.security import ModelReader
+from shipyard.domain.auth import format_scopes, granted_by, parse_scopes
 from shipyard.errors import InvalidInput
-from shipyard.schemas.auth import TokenRead
+from shipyard.schemas.auth import CallerRead, TokenRead
 from shipyard.services import users
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
@@ -52,4 +53,15 @@ async def create_token(
         token_type="bearer",  # nosec B106
         expires_in=issued.expires_in,
         scope=format_scopes(issued.scopes, " "),
+    )
+
+
+@router.get("/me", response_model=CallerRead, responses=ERROR_RESPONSES)
+async def who_am_i(caller: ModelReader) -> CallerRead:
+    """The caller behind this request's key or token, with the scopes it allows: what a
+    client (the dashboard) offers to its user."""
+    return CallerRead(
+        caller_id=caller.caller_id,
+        via=caller.via,
+        scopes=sorted(scope.value for scope in granted_by(caller.scopes)),
     )

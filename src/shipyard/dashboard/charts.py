@@ -1,0 +1,216 @@
+"""The API's answers as frames and Altair charts (pure functions: no Streamlit, no I/O)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+from shipyard.schemas.monitoring import MonitoringReport
+from shipyard.schemas.traffic import TrafficRead
+
+OUTCOME_COLORS = alt.Scale(domain=["2xx", "4xx", "5xx"], range=["#4c78a8", "#f58518", "#e45756"])
+
+
+def traffic_frame(traffic: TrafficRead) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "start": bucket.start,
+                "2xx": bucket.requests - bucket.client_errors - bucket.server_errors,
+                "4xx": bucket.client_errors,
+                "5xx": bucket.server_errors,
+                "p50 (ms)": bucket.latency_p50_ms,
+                "p95 (ms)": bucket.latency_p95_ms,
+                "predictions": bucket.predictions,
+            }
+            for bucket in traffic.buckets
+        ]
+    )
+
+
+def requests_chart(traffic: TrafficRead) -> Any:
+    """Requests per bucket, stacked by outcome."""
+    frame = traffic_frame(traffic).melt(
+        id_vars="start", value_vars=["2xx", "4xx", "5xx"], var_name="outcome", value_name="requests"
+    )
+    return (
+        alt.Chart(frame, title="Requests")
+        .mark_bar()
+        .encode(
+            x=alt.X("start:T", title=None),
+            y=alt.Y("requests:Q", stack="zero", title="requests"),
+            color=alt.Color("outcome:N", scale=OUTCOME_COLORS, title=None),
+            tooltip=["start:T", "outcome:N", "requests:Q"],
+        )
+    )
+
+
+def latency_chart(traffic: TrafficRead) -> Any:
+    frame = traffic_frame(traffic).melt(
+        id_vars="start", value_vars=["p50 (ms)", "p95 (ms)"], var_name="quantile", value_name="ms"
+    )
+    return (
+        alt.Chart(frame.dropna(), title="Request latency")
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("start:T", title=None),
+            y=alt.Y("ms:Q", title="milliseconds"),
+            color=alt.Color("quantile:N", title=None),
+            tooltip=["start:T", "quantile:N", alt.Tooltip("ms:Q", format=".2f")],
+        )
+    )
+
+
+def label_share_chart(traffic: TrafficRead) -> Any:
+    """Each predicted label's share of the bucket's predictions."""
+    rows = [
+        {"start": bucket.start, "label": label, "predictions": count}
+        for bucket in traffic.buckets
+        for label, count in bucket.labels.items()
+    ]
+    frame = pd.DataFrame(rows, columns=["start", "label", "predictions"])
+    return (
+        alt.Chart(frame, title="Predicted class share")
+        .mark_area()
+        .encode(
+            x=alt.X("start:T", title=None),
+            y=alt.Y("predictions:Q", stack="normalize", title="share", axis=alt.Axis(format="%")),
+            color=alt.Color("label:N", title="label"),
+            tooltip=["start:T", "label:N", "predictions:Q"],
+        )
+    )
+
+
+def column_drift_frame(report: MonitoringReport) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "column": c.column,
+                "kind": c.kind,
+                "method": c.method,
+                "score": c.score,
+                "threshold": c.threshold,
+                "PSI": c.psi,
+                "drifted": c.drifted,
+                "rows": c.current_rows,
+            }
+            for c in report.columns
+        ]
+    )
+
+
+def drift_history_chart(reports: list[MonitoringReport]) -> Any:
+    """One cell per run and column: the column's PSI, outlined where it drifted."""
+    rows = [
+        {
+            "run": report.window_end,
+            "column": c.column,
+            "PSI": c.psi if c.psi is not None else 0.0,
+            "drifted": "drifted" if c.drifted else "stable",
+            "score": c.score,
+        }
+        for report in reports
+        for c in report.columns
+    ]
+    frame = pd.DataFrame(rows, columns=["run", "column", "PSI", "drifted", "score"])
+    return (
+        alt.Chart(frame, title="Drift per feature over time (PSI; red outline: drifted)")
+        .mark_rect(strokeWidth=2)
+        .encode(
+            x=alt.X("run:O", timeUnit="yearmonthdatehoursminutes", title="monitoring run"),
+            y=alt.Y("column:N", title=None),
+            color=alt.Color("PSI:Q", scale=alt.Scale(scheme="oranges", domain=[0, 0.5])),
+            stroke=alt.condition(
+                alt.datum.drifted == "drifted", alt.value("#d62728"), alt.value(None)
+            ),
+            tooltip=[
+                "run:T",
+                "column:N",
+                alt.Tooltip("PSI:Q", format=".3f"),
+                "score:Q",
+                "drifted:N",
+            ],
+        )
+    )
+
+
+def drift_share_chart(reports: list[MonitoringReport]) -> Any:
+    frame = pd.DataFrame(
+        [
+            {
+                "run": r.window_end,
+                "drifted share": r.dataset_drift.share,
+                "threshold": r.dataset_drift.threshold,
+            }
+            for r in reports
+        ],
+        columns=["run", "drifted share", "threshold"],
+    )
+    line = (
+        alt.Chart(frame, title="Share of drifted features")
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("run:T", title=None),
+            y=alt.Y("drifted share:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+            tooltip=["run:T", alt.Tooltip("drifted share:Q", format=".0%")],
+        )
+    )
+    rule = alt.Chart(frame).mark_rule(strokeDash=[4, 4], color="#d62728").encode(y="threshold:Q")
+    return line + rule
+
+
+def performance_frame(reports: list[MonitoringReport], metric: str) -> pd.DataFrame:
+    """``metric`` per run: realised (from feedback), estimated (CBPE) and at training."""
+    rows = []
+    for report in reports:
+        performance = report.performance
+        for source, scores in (
+            ("realised", performance.realised),
+            ("estimated", performance.estimated),
+        ):
+            value = getattr(scores, metric, None) if scores is not None else None
+            if value is not None:
+                rows.append({"run": report.window_end, "source": source, metric: value})
+        if metric in performance.reference:
+            rows.append(
+                {
+                    "run": report.window_end,
+                    "source": "at training",
+                    metric: performance.reference[metric],
+                }
+            )
+    return pd.DataFrame(rows, columns=["run", "source", metric])
+
+
+def performance_chart(reports: list[MonitoringReport], metric: str) -> Any:
+    frame = performance_frame(reports, metric)
+    return (
+        alt.Chart(frame, title=f"{metric}: realised, estimated and at training")
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("run:T", title=None),
+            y=alt.Y(f"{metric}:Q", scale=alt.Scale(zero=False)),
+            color=alt.Color("source:N", title=None),
+            strokeDash=alt.condition(
+                alt.datum.source == "at training", alt.value([4, 4]), alt.value([1, 0])
+            ),
+            tooltip=["run:T", "source:N", alt.Tooltip(f"{metric}:Q", format=".3f")],
+        )
+    )
+
+
+def probabilities_chart(probabilities: dict[str, float]) -> Any:
+    frame = pd.DataFrame(
+        {"label": list(probabilities), "probability": list(probabilities.values())}
+    )
+    return (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+            y=alt.Y("label:N", title=None, sort="-x"),
+            tooltip=["label:N", alt.Tooltip("probability:Q", format=".3f")],
+        )
+    )
