@@ -42,15 +42,21 @@ def wait_until_rendered(page: Any, timeout_ms: float = 60_000) -> None:
     page.wait_for_timeout(500)  # charts (Vega) draw after the script's last message
 
 
-def open_page(page: Any, url: str) -> list[str]:
+def open_page(page: Any, url: str, height: int = 1000) -> list[str]:
     """Load ``url``, wait until it has rendered; the texts of its error boxes and
     exceptions (none on a healthy page)."""
+    page.set_viewport_size({"width": page.viewport_size["width"], "height": height})
     page.goto(url)
     wait_until_rendered(page)
     return [str(text) for text in page.locator(PROBLEMS).all_inner_texts()]
 
 
 def screenshot(page: Any, path: Path) -> Path:
+    """The whole page: Streamlit scrolls inside its main area, so the window is made as
+    tall as that area's content first."""
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": page.viewport_size["width"], "height": int(height) + 40})
+    page.wait_for_timeout(500)  # charts redraw at the new size
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path), full_page=True)
     return path

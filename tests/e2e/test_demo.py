@@ -17,8 +17,10 @@ from tests.e2e.conftest import free_port, stop, wait_until_ready
 pytestmark = pytest.mark.e2e
 
 
-def test_demo_trains_serves_and_its_curl_example_works(tmp_path: Path) -> None:
-    """As the README runs it: no settings at all, the embedded default in the working dir."""
+@pytest.mark.parametrize("dashboard", [False, True], ids=["api", "with-dashboard"])
+def test_demo_trains_serves_and_its_curl_example_works(tmp_path: Path, dashboard: bool) -> None:
+    """As the README runs it: no settings at all, the embedded default in the working dir;
+    with ``--dashboard``, the dashboard at ``/`` and the API at ``/api`` on the same port."""
     workdir = tmp_path / "project"
     workdir.mkdir()
     data_dir = workdir / ".shipyard"
@@ -31,14 +33,18 @@ def test_demo_trains_serves_and_its_curl_example_works(tmp_path: Path) -> None:
     }
     with log_path.open("w") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-m", "shipyard", "demo", "--port", str(port)],
+            [
+                *(sys.executable, "-m", "shipyard", "demo", "--port", str(port)),
+                *(["--dashboard"] if dashboard else []),
+            ],
             cwd=workdir,
             env={**env, "COLUMNS": "400"},
             stdout=log_file,
             stderr=subprocess.STDOUT,
             text=True,
         )
-    url = f"http://127.0.0.1:{port}"
+    site = f"http://127.0.0.1:{port}"
+    url = f"{site}/api" if dashboard else site
     try:
         wait_until_ready(url, process, timeout=240)
         output = log_path.read_text()
@@ -73,6 +79,10 @@ def test_demo_trains_serves_and_its_curl_example_works(tmp_path: Path) -> None:
         assert sent.returncode == 0, sent.stdout + sent.stderr
         assert "60 records sent to attrition with drift 0.5" in sent.stdout
         assert "monitoring every 1m" in output
+        if dashboard:
+            assert f"Dashboard: http://localhost:{port}/" in output
+            assert httpx.get(f"{site}/_stcore/health", timeout=10).text == "ok"
+            assert "<title>" in httpx.get(f"{site}/", timeout=10).text
     finally:
         stop(process)
     assert (data_dir / "mlflow.db").exists()

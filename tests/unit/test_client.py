@@ -81,8 +81,13 @@ def test_past_its_retries_a_rate_limited_request_raises() -> None:
         body = {"error": "RateLimited", "detail": "rate limit of 1/second reached"}
         return httpx.Response(429, json=body, headers={"Retry-After": "0"})
 
-    with ShipyardClient(
-        "http://shipyard.test", transport=httpx.MockTransport(always_limited), rate_limit_retries=1
-    ) as client, pytest.raises(ApiError) as raised:
+    with (
+        ShipyardClient(
+            "http://shipyard.test",
+            transport=httpx.MockTransport(always_limited),
+            rate_limit_retries=1,
+        ) as client,
+        pytest.raises(ApiError) as raised,
+    ):
         client.models()
     assert (raised.value.status, raised.value.name) == (429, "RateLimited")

@@ -16,16 +16,9 @@ from shipyard.domain.lifecycle import (
     promotion_reasons,
     rollback_target,
 )
-from shipyard.schemas.monitoring import (
-    ClassificationScores,
-    ColumnDrift,
-    DatasetDrift,
-    MonitoringReport,
-    Performance,
-    PredictionDrift,
-)
 from shipyard.services.retrain_schedule import retrain_trigger
 from shipyard.training.comparison import compare_accuracy, compare_auc
+from tests.reports import monitoring_report as report
 
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
 
@@ -89,55 +82,6 @@ def test_accuracy_is_compared_for_more_than_two_classes() -> None:
     assert result.metric == "accuracy"
     assert result.candidate == pytest.approx(accuracy_score(truth, right))
     assert result.p_value < 0.01
-
-
-def drift(column: str) -> ColumnDrift:
-    return ColumnDrift(
-        column=column,
-        kind="numeric",
-        method="ks",
-        score=0.5,
-        threshold=0.05,
-        drifted=False,
-        psi=0.0,
-        reference_rows=100,
-        current_rows=100,
-    )
-
-
-def report(*, drifted: bool, realised_auc: float | None) -> MonitoringReport:
-    return MonitoringReport(
-        id="0123456789abcdef",
-        model="attrition",
-        version="1",
-        window_start=NOW - timedelta(hours=1),
-        window_end=NOW,
-        created_at=NOW,
-        rows=500,
-        dataset_drift=DatasetDrift(
-            drifted_columns=20 if drifted else 1,
-            columns=30,
-            share=0.67 if drifted else 0.03,
-            threshold=0.5,
-            drifted=drifted,
-        ),
-        columns=[],
-        quality=[],
-        prediction=PredictionDrift(
-            label=drift("label"),
-            probability=drift("probability"),
-            reference_label_shares={},
-            current_label_shares={},
-        ),
-        performance=Performance(
-            positive_label="Yes",
-            reference={"roc_auc": 0.83},
-            realised=ClassificationScores(rows=200, roc_auc=realised_auc) if realised_auc else None,
-            estimated=ClassificationScores(rows=500, roc_auc=0.82),
-            labelled_share=0.4,
-        ),
-        seconds=1.0,
-    )
 
 
 def test_a_retrain_is_triggered_by_drift_or_a_drop_as_the_policy_says() -> None:

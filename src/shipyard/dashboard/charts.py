@@ -10,7 +10,15 @@ import pandas as pd
 from shipyard.schemas.monitoring import MonitoringReport
 from shipyard.schemas.traffic import TrafficRead
 
+TIME_AXIS = alt.Axis(format="%H:%M", title=None)
+"""Times on the x axis, 24-hour (the API's times are UTC)."""
 OUTCOME_COLORS = alt.Scale(domain=["2xx", "4xx", "5xx"], range=["#4c78a8", "#f58518", "#e45756"])
+
+
+def table_height(rows: int) -> int:
+    """Pixels for a table that shows ``rows`` rows without scrolling (35 px a row, plus the
+    header)."""
+    return 35 * (rows + 1) + 3
 
 
 def traffic_frame(traffic: TrafficRead) -> pd.DataFrame:
@@ -39,7 +47,7 @@ def requests_chart(traffic: TrafficRead) -> Any:
         alt.Chart(frame, title="Requests")
         .mark_bar()
         .encode(
-            x=alt.X("start:T", title=None),
+            x=alt.X("start:T", axis=TIME_AXIS),
             y=alt.Y("requests:Q", stack="zero", title="requests"),
             color=alt.Color("outcome:N", scale=OUTCOME_COLORS, title=None),
             tooltip=["start:T", "outcome:N", "requests:Q"],
@@ -55,7 +63,7 @@ def latency_chart(traffic: TrafficRead) -> Any:
         alt.Chart(frame.dropna(), title="Request latency")
         .mark_line(point=True)
         .encode(
-            x=alt.X("start:T", title=None),
+            x=alt.X("start:T", axis=TIME_AXIS),
             y=alt.Y("ms:Q", title="milliseconds"),
             color=alt.Color("quantile:N", title=None),
             tooltip=["start:T", "quantile:N", alt.Tooltip("ms:Q", format=".2f")],
@@ -73,9 +81,9 @@ def label_share_chart(traffic: TrafficRead) -> Any:
     frame = pd.DataFrame(rows, columns=["start", "label", "predictions"])
     return (
         alt.Chart(frame, title="Predicted class share")
-        .mark_area()
+        .mark_bar()
         .encode(
-            x=alt.X("start:T", title=None),
+            x=alt.X("start:T", axis=TIME_AXIS),
             y=alt.Y("predictions:Q", stack="normalize", title="share", axis=alt.Axis(format="%")),
             color=alt.Color("label:N", title="label"),
             tooltip=["start:T", "label:N", "predictions:Q"],
@@ -121,7 +129,9 @@ def drift_history_chart(reports: list[MonitoringReport]) -> Any:
         .encode(
             x=alt.X("run:O", timeUnit="yearmonthdatehoursminutes", title="monitoring run"),
             y=alt.Y("column:N", title=None),
-            color=alt.Color("PSI:Q", scale=alt.Scale(scheme="oranges", domain=[0, 0.5])),
+            color=alt.Color(
+                "PSI:Q", scale=alt.Scale(scheme="oranges", domain=[0, 0.5], clamp=True)
+            ),
             stroke=alt.condition(
                 alt.datum.drifted == "drifted", alt.value("#d62728"), alt.value(None)
             ),
@@ -152,7 +162,7 @@ def drift_share_chart(reports: list[MonitoringReport]) -> Any:
         alt.Chart(frame, title="Share of drifted features")
         .mark_line(point=True)
         .encode(
-            x=alt.X("run:T", title=None),
+            x=alt.X("run:T", axis=TIME_AXIS),
             y=alt.Y("drifted share:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
             tooltip=["run:T", alt.Tooltip("drifted share:Q", format=".0%")],
         )
@@ -190,7 +200,7 @@ def performance_chart(reports: list[MonitoringReport], metric: str) -> Any:
         alt.Chart(frame, title=f"{metric}: realised, estimated and at training")
         .mark_line(point=True)
         .encode(
-            x=alt.X("run:T", title=None),
+            x=alt.X("run:T", axis=TIME_AXIS),
             y=alt.Y(f"{metric}:Q", scale=alt.Scale(zero=False)),
             color=alt.Color("source:N", title=None),
             strokeDash=alt.condition(

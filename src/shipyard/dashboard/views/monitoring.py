@@ -70,6 +70,7 @@ def _quality(report: MonitoringReport) -> None:
     st.dataframe(
         rows,
         hide_index=True,
+        height=charts.table_height(len(rows)),
         column_config={"missing": percent, "out of range": percent, "unseen categories": percent},
     )
 
@@ -132,6 +133,7 @@ def render() -> None:
     st.dataframe(
         charts.column_drift_frame(latest),
         hide_index=True,
+        height=charts.table_height(len(latest.columns)),
         column_config={"drifted": st.column_config.CheckboxColumn()},
     )
     _prediction_drift(latest)

@@ -41,7 +41,9 @@ def _detail(chosen: PredictionRead) -> None:
     with left:
         st.markdown("**Inputs**")
         st.dataframe(
-            [{"field": k, "value": str(v)} for k, v in chosen.inputs.items()], hide_index=True
+            [{"field": k, "value": str(v)} for k, v in chosen.inputs.items()],
+            hide_index=True,
+            height=charts.table_height(len(chosen.inputs)),
         )
     with right:
         st.markdown(f"**Answer: {chosen.label}**")
