@@ -8,7 +8,7 @@ import streamlit as st
 
 from shipyard.client import ApiError
 from shipyard.dashboard import charts
-from shipyard.dashboard.connection import chosen_model, client, fetch
+from shipyard.dashboard.connection import caller, chosen_model, client, fetch, is_admin
 from shipyard.schemas.predictions import PredictionRead
 
 SINCE = {
@@ -91,9 +91,11 @@ def render() -> None:
     if page is None:
         return
     if not page.items:
+        mine = "" if is_admin(caller()) else " This key sees only the predictions it made."
         st.info(
             "No predictions match. If the log is empty, send some with "
-            f"`shipyard simulate --model {name} --url {client().base_url}` or the *Try it* page."
+            f"`shipyard simulate --model {name} --url {client().base_url}` or the *Try it* "
+            f"page.{mine}"
         )
         return
     st.dataframe(
