@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from shipyard.schemas.auth import CallerRead
+from shipyard.schemas.auth import CallerRead, TokenRead
 from shipyard.schemas.health import HealthRead
 from shipyard.schemas.lifecycle import (
     AliasMovePage,
@@ -120,6 +120,12 @@ class ShipyardClient:
 
     def health(self) -> HealthRead:
         return HealthRead.model_validate(self._request("GET", "/health"))
+
+    def token(self, username: str, password: str, *, scope: str = "") -> TokenRead:
+        """A user's access token (OAuth2 password flow): pass it as ``headers=
+        {"Authorization": f"Bearer {token.access_token}"}`` to act as that user."""
+        form = {"username": username, "password": password, "scope": scope}
+        return TokenRead.model_validate(self._request("POST", "/v1/auth/token", data=form))
 
     def me(self) -> CallerRead:
         """Who this client's credential is and the scopes it allows."""

@@ -572,6 +572,25 @@ def load_settings(**overrides: object) -> Settings:
         raise InvalidSettings(_problems(error)) from None
 
 
+class _DashboardEnvironment(BaseSettings):
+    """Only ``SHIPYARD_DASHBOARD__*``: the dashboard runs apart from the server and must not
+    need the server's settings (a prod profile's JWT secret, its database)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SHIPYARD_", env_nested_delimiter="__", env_file=".env", extra="ignore"
+    )
+
+    dashboard: DashboardSettings = DashboardSettings()
+
+
+def load_dashboard_settings() -> DashboardSettings:
+    """The dashboard's settings, from ``.env`` and the environment."""
+    try:
+        return _DashboardEnvironment().dashboard
+    except ValidationError as error:
+        raise InvalidSettings(_problems(error)) from None
+
+
 def _problems(error: ValidationError) -> list[str]:
     """One line per problem, naming the variable to fix when there is one."""
     lines = []
@@ -589,6 +608,7 @@ def _problems(error: ValidationError) -> list[str]:
 
 __all__ = [
     "AuthSettings",
+    "DashboardSettings",
     "LogWriterSettings",
     "PrefectSettings",
     "Profile",
@@ -598,6 +618,7 @@ __all__ = [
     "ServerSettings",
     "ServingSettings",
     "Settings",
+    "load_dashboard_settings",
     "load_settings",
     "parse_duration",
 ]

@@ -82,6 +82,8 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     # The login takes form fields: the JSON body of this test is refused as incomplete,
     # whoever sends it (no credentials are needed to log in).
     ("POST", "/v1/auth/token"): {"none": 422, "predict": 422, "read": 422, "admin": 422},
+    # Who a credential is: any valid one may ask about itself.
+    ("GET", "/v1/auth/me"): MODELS,
     ("POST", "/predict"): PREDICT,
     ("POST", "/v1/models/{name}/predict"): PREDICT,
     ("GET", "/v1/models"): MODELS,
@@ -99,6 +101,8 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/v1/models/{name}/comparison"): READ,
     # Monitoring: reading runs is reading traffic; running one costs seconds of CPU.
     ("GET", "/v1/models/{name}/monitoring"): READ,
+    # Traffic counts are statistics of everyone's traffic too.
+    ("GET", "/v1/models/{name}/traffic"): READ,
     ("POST", "/v1/models/{name}/monitoring"): {
         "none": 401,
         "predict": 403,
@@ -384,3 +388,16 @@ def test_admins_manage_keys_and_users_over_http(client: TestClient, minted: Keys
     )
     assert token.status_code == 200
     assert client.delete("/v1/users/cy", headers=admin).json()["disabled_at"] is not None
+
+
+def test_a_credential_can_ask_who_it_is_and_what_it_may_do(
+    client: TestClient, minted: Keys
+) -> None:
+    predictor = client.get("/v1/auth/me", headers=as_key(minted.predict)).json()
+    operator = client.get("/v1/auth/me", headers=as_key(minted.admin)).json()
+    assert (predictor["via"], predictor["scopes"]) == ("api-key:predictor", ["predict"])
+    assert (operator["via"], operator["scopes"]) == (
+        "api-key:operator",
+        ["admin", "predict", "read"],
+    )
+    assert client.get("/v1/auth/me").status_code == 401

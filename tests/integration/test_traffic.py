@@ -8,12 +8,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from shipyard.config import Settings
+from shipyard.api.app import create_app
+from shipyard.config import AuthSettings, Settings
 from shipyard.db import open_database
 from shipyard.db import traffic as counts
 from shipyard.domain.traffic import RequestCount, RequestTally
-from shipyard.services.traffic import latency_quantile, model_traffic
-from tests.conftest import attrition_record
+from shipyard.services.traffic import flush_request_counts, latency_quantile, model_traffic
+from tests.conftest import attrition_record, log_entries, prediction_entry
 
 pytestmark = pytest.mark.integration
 
@@ -68,6 +69,60 @@ def test_counts_from_several_processes_add_up(migrated: Settings) -> None:
     assert traffic.buckets[-1].start == minute
 
 
+def test_each_row_falls_in_its_own_bucket_from_the_first_to_the_last(migrated: Settings) -> None:
+    """Ten-minute buckets over an hour: rows at the window's first instant, inside a middle
+    bucket, just before a boundary, and in the current minute; none from before the window."""
+    now = datetime(2026, 11, 24, 12, 34, 56, tzinfo=UTC)
+    end = datetime(2026, 11, 24, 12, 35, tzinfo=UTC)  # the current minute's end
+    start = end - timedelta(hours=1)
+    database = open_database(migrated.resolved_database_url())
+    at = {
+        "before the window": start - timedelta(microseconds=1),
+        "first instant": start,
+        "middle": start + timedelta(minutes=25),
+        "end of a bucket": start + timedelta(minutes=30) - timedelta(milliseconds=1),
+        "current minute": now,
+    }
+    try:
+        log_entries(
+            database, *(prediction_entry(label=name, at=moment) for name, moment in at.items())
+        )
+        with database.session_scope() as session:
+            counts.add_request_counts(
+                session,
+                [
+                    RequestCount(start - timedelta(minutes=1), "attrition", 200, 0.01, 100),
+                    RequestCount(start, "attrition", 200, 0.01, 1),
+                    RequestCount(start + timedelta(minutes=29), "attrition", 503, 0.5, 2),
+                    RequestCount(now.replace(second=0), "attrition", 429, 0.001, 3),
+                ],
+            )
+        traffic = model_traffic(database, "attrition", timedelta(hours=1), 6, now=now)
+    finally:
+        database.dispose()
+    assert (traffic.window_start, traffic.window_end) == (start, end)
+    assert [b.start for b in traffic.buckets] == [
+        start + timedelta(minutes=10 * i) for i in range(6)
+    ]
+    assert [b.labels for b in traffic.buckets] == [
+        {"first instant": 1},
+        {},
+        {"end of a bucket": 1, "middle": 1},
+        {},
+        {},
+        {"current minute": 1},
+    ]
+    assert [(b.requests, b.server_errors, b.client_errors) for b in traffic.buckets] == [
+        (1, 0, 0),
+        (0, 0, 0),
+        (2, 2, 0),
+        (0, 0, 0),
+        (0, 0, 0),
+        (3, 0, 3),
+    ]
+    assert traffic.statuses == {"200": 1, "429": 3, "503": 2}
+
+
 def test_a_failed_flush_keeps_its_counts() -> None:
     tally = RequestTally()
     tally.add("attrition", 200, 0.003)
@@ -97,3 +152,22 @@ def test_the_input_schema_says_what_a_form_should_offer(client: TestClient) -> N
     assert age["minimum"] <= age["example"] <= age["maximum"]
     assert fields["BusinessTravel"]["choices"] == sorted(fields["BusinessTravel"]["choices"])
     assert len(fields["BusinessTravel"]["choices"]) == 3
+
+
+def test_only_served_models_are_counted_even_when_refused(migrated: Settings) -> None:
+    """A scanner's made-up names, sent without a key, must not become rows of their own;
+    a refused request for a served model is counted under it."""
+    secured = migrated.model_copy(update={"auth": AuthSettings()})
+    with TestClient(create_app(secured)) as client:
+        refused = [
+            client.post(f"/v1/models/{name}/predict", json=attrition_record())
+            for name in ("made-up", "x" * 300, "attrition")
+        ]
+        runtime = client.app.state.runtime  # type: ignore[attr-defined]
+        flush_request_counts(runtime.database, runtime.requests)
+        counted = {
+            name: model_traffic(runtime.database, name, timedelta(hours=1), 1).statuses
+            for name in ("made-up", "x" * 300, "attrition")
+        }
+    assert [r.status_code for r in refused] == [401, 401, 401]
+    assert counted == {"made-up": {}, "x" * 300: {}, "attrition": {"401": 1}}

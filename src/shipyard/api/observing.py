@@ -135,9 +135,12 @@ class RequestObserver:
         runtime = getattr(getattr(scope.get("app"), "state", None), "runtime", None)
         if runtime is not None:
             runtime.metrics.request_finished(scope["method"], route, status, seconds)
-            if route in SCORING_ROUTES and status != 404:  # 404: no such model to count for
+            if route in SCORING_ROUTES:
                 model = scope.get("path_params", {}).get("name") or runtime.models.default
-                runtime.requests.add(model, status, seconds)
+                # Only served models: a made-up name (refused, or even unauthenticated) must
+                # not become rows of its own.
+                if model in runtime.models.names:
+                    runtime.requests.add(model, status, seconds)
         if not self.access_log:
             return
         predictions = scope.get("state", {}).get(_PREDICTION_STATE)

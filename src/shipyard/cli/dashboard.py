@@ -37,7 +37,10 @@ def run_one_port(host: str, port: int) -> None:
     _require_streamlit()
     from shipyard.dashboard.hosting import API_PREFIX
 
-    os.environ["SHIPYARD_DASHBOARD__API_URL"] = f"http://127.0.0.1:{port}{API_PREFIX}"
+    # The dashboard calls the API in this same process, at the address it is bound to.
+    local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # nosec B104 - compared
+    local = f"[{local}]" if ":" in local else local
+    os.environ["SHIPYARD_DASHBOARD__API_URL"] = f"http://{local}:{port}{API_PREFIX}"
     console.print(
         f"Dashboard: http://localhost:{port}/   API: http://localhost:{port}{API_PREFIX}/"
     )

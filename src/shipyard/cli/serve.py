@@ -198,8 +198,8 @@ def demo(
     if dashboard:
         from shipyard.cli.dashboard import run_one_port
 
-        if key:  # the dashboard reads and tries with the demo's key
-            os.environ.setdefault("SHIPYARD_DASHBOARD__API_KEY", key)
+        if key:  # the dashboard reads and tries with the key just minted (the old one is revoked)
+            os.environ["SHIPYARD_DASHBOARD__API_KEY"] = key
         run_one_port(host, chosen_port)
         return
     _run_server(host, chosen_port, 1, settings.server.access_log)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import altair as alt
@@ -11,8 +12,14 @@ from shipyard.schemas.monitoring import MonitoringReport
 from shipyard.schemas.traffic import TrafficRead
 
 TIME_AXIS = alt.Axis(format="%H:%M", title=None)
-"""Times on the x axis, 24-hour (the API's times are UTC)."""
+"""Times on the x axis, 24-hour."""
+UTC_TIME = alt.Scale(type="utc")
+"""The API's times are UTC: drawn in UTC, not in the browser's zone."""
 OUTCOME_COLORS = alt.Scale(domain=["2xx", "4xx", "5xx"], range=["#4c78a8", "#f58518", "#e45756"])
+
+
+def utc_text(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC"
 
 
 def table_height(rows: int) -> int:
@@ -26,6 +33,7 @@ def traffic_frame(traffic: TrafficRead) -> pd.DataFrame:
         [
             {
                 "start": bucket.start,
+                "time": utc_text(bucket.start),
                 "2xx": bucket.requests - bucket.client_errors - bucket.server_errors,
                 "4xx": bucket.client_errors,
                 "5xx": bucket.server_errors,
@@ -41,32 +49,38 @@ def traffic_frame(traffic: TrafficRead) -> pd.DataFrame:
 def requests_chart(traffic: TrafficRead) -> Any:
     """Requests per bucket, stacked by outcome."""
     frame = traffic_frame(traffic).melt(
-        id_vars="start", value_vars=["2xx", "4xx", "5xx"], var_name="outcome", value_name="requests"
+        id_vars=["start", "time"],
+        value_vars=["2xx", "4xx", "5xx"],
+        var_name="outcome",
+        value_name="requests",
     )
     return (
         alt.Chart(frame, title="Requests")
         .mark_bar()
         .encode(
-            x=alt.X("start:T", axis=TIME_AXIS),
+            x=alt.X("start:T", axis=TIME_AXIS, scale=UTC_TIME),
             y=alt.Y("requests:Q", stack="zero", title="requests"),
             color=alt.Color("outcome:N", scale=OUTCOME_COLORS, title=None),
-            tooltip=["start:T", "outcome:N", "requests:Q"],
+            tooltip=["time:N", "outcome:N", "requests:Q"],
         )
     )
 
 
 def latency_chart(traffic: TrafficRead) -> Any:
     frame = traffic_frame(traffic).melt(
-        id_vars="start", value_vars=["p50 (ms)", "p95 (ms)"], var_name="quantile", value_name="ms"
+        id_vars=["start", "time"],
+        value_vars=["p50 (ms)", "p95 (ms)"],
+        var_name="quantile",
+        value_name="ms",
     )
     return (
         alt.Chart(frame.dropna(), title="Request latency")
         .mark_line(point=True)
         .encode(
-            x=alt.X("start:T", axis=TIME_AXIS),
+            x=alt.X("start:T", axis=TIME_AXIS, scale=UTC_TIME),
             y=alt.Y("ms:Q", title="milliseconds"),
             color=alt.Color("quantile:N", title=None),
-            tooltip=["start:T", "quantile:N", alt.Tooltip("ms:Q", format=".2f")],
+            tooltip=["time:N", "quantile:N", alt.Tooltip("ms:Q", format=".2f")],
         )
     )
 
@@ -74,19 +88,24 @@ def latency_chart(traffic: TrafficRead) -> Any:
 def label_share_chart(traffic: TrafficRead) -> Any:
     """Each predicted label's share of the bucket's predictions."""
     rows = [
-        {"start": bucket.start, "label": label, "predictions": count}
+        {
+            "start": bucket.start,
+            "time": utc_text(bucket.start),
+            "label": label,
+            "predictions": count,
+        }
         for bucket in traffic.buckets
         for label, count in bucket.labels.items()
     ]
-    frame = pd.DataFrame(rows, columns=["start", "label", "predictions"])
+    frame = pd.DataFrame(rows, columns=["start", "time", "label", "predictions"])
     return (
         alt.Chart(frame, title="Predicted class share")
         .mark_bar()
         .encode(
-            x=alt.X("start:T", axis=TIME_AXIS),
+            x=alt.X("start:T", axis=TIME_AXIS, scale=UTC_TIME),
             y=alt.Y("predictions:Q", stack="normalize", title="share", axis=alt.Axis(format="%")),
             color=alt.Color("label:N", title="label"),
-            tooltip=["start:T", "label:N", "predictions:Q"],
+            tooltip=["time:N", "label:N", "predictions:Q"],
         )
     )
 
@@ -114,6 +133,7 @@ def drift_history_chart(reports: list[MonitoringReport]) -> Any:
     rows = [
         {
             "run": report.window_end,
+            "time": utc_text(report.window_end),
             "column": c.column,
             "PSI": c.psi if c.psi is not None else 0.0,
             "drifted": "drifted" if c.drifted else "stable",
@@ -122,12 +142,12 @@ def drift_history_chart(reports: list[MonitoringReport]) -> Any:
         for report in reports
         for c in report.columns
     ]
-    frame = pd.DataFrame(rows, columns=["run", "column", "PSI", "drifted", "score"])
+    frame = pd.DataFrame(rows, columns=["run", "time", "column", "PSI", "drifted", "score"])
     return (
         alt.Chart(frame, title="Drift per feature over time (PSI; red outline: drifted)")
         .mark_rect(strokeWidth=2)
         .encode(
-            x=alt.X("run:O", timeUnit="yearmonthdatehoursminutes", title="monitoring run"),
+            x=alt.X("run:O", timeUnit="utcyearmonthdatehoursminutes", title="monitoring run"),
             y=alt.Y("column:N", title=None),
             color=alt.Color(
                 "PSI:Q", scale=alt.Scale(scheme="oranges", domain=[0, 0.5], clamp=True)
@@ -136,7 +156,7 @@ def drift_history_chart(reports: list[MonitoringReport]) -> Any:
                 alt.datum.drifted == "drifted", alt.value("#d62728"), alt.value(None)
             ),
             tooltip=[
-                "run:T",
+                "time:N",
                 "column:N",
                 alt.Tooltip("PSI:Q", format=".3f"),
                 "score:Q",
@@ -151,20 +171,21 @@ def drift_share_chart(reports: list[MonitoringReport]) -> Any:
         [
             {
                 "run": r.window_end,
+                "time": utc_text(r.window_end),
                 "drifted share": r.dataset_drift.share,
                 "threshold": r.dataset_drift.threshold,
             }
             for r in reports
         ],
-        columns=["run", "drifted share", "threshold"],
+        columns=["run", "time", "drifted share", "threshold"],
     )
     line = (
         alt.Chart(frame, title="Share of drifted features")
         .mark_line(point=True)
         .encode(
-            x=alt.X("run:T", axis=TIME_AXIS),
+            x=alt.X("run:T", axis=TIME_AXIS, scale=UTC_TIME),
             y=alt.Y("drifted share:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-            tooltip=["run:T", alt.Tooltip("drifted share:Q", format=".0%")],
+            tooltip=["time:N", alt.Tooltip("drifted share:Q", format=".0%")],
         )
     )
     rule = alt.Chart(frame).mark_rule(strokeDash=[4, 4], color="#d62728").encode(y="threshold:Q")
@@ -176,22 +197,22 @@ def performance_frame(reports: list[MonitoringReport], metric: str) -> pd.DataFr
     rows = []
     for report in reports:
         performance = report.performance
-        for source, scores in (
-            ("realised", performance.realised),
-            ("estimated", performance.estimated),
-        ):
-            value = getattr(scores, metric, None) if scores is not None else None
-            if value is not None:
-                rows.append({"run": report.window_end, "source": source, metric: value})
-        if metric in performance.reference:
-            rows.append(
-                {
-                    "run": report.window_end,
-                    "source": "at training",
-                    metric: performance.reference[metric],
-                }
-            )
-    return pd.DataFrame(rows, columns=["run", "source", metric])
+        values = {
+            "realised": getattr(performance.realised, metric, None),
+            "estimated": getattr(performance.estimated, metric, None),
+            "at training": performance.reference.get(metric),
+        }
+        rows += [
+            {
+                "run": report.window_end,
+                "time": utc_text(report.window_end),
+                "source": source,
+                metric: value,
+            }
+            for source, value in values.items()
+            if value is not None
+        ]
+    return pd.DataFrame(rows, columns=["run", "time", "source", metric])
 
 
 def performance_chart(reports: list[MonitoringReport], metric: str) -> Any:
@@ -200,13 +221,13 @@ def performance_chart(reports: list[MonitoringReport], metric: str) -> Any:
         alt.Chart(frame, title=f"{metric}: realised, estimated and at training")
         .mark_line(point=True)
         .encode(
-            x=alt.X("run:T", axis=TIME_AXIS),
+            x=alt.X("run:T", axis=TIME_AXIS, scale=UTC_TIME),
             y=alt.Y(f"{metric}:Q", scale=alt.Scale(zero=False)),
             color=alt.Color("source:N", title=None),
             strokeDash=alt.condition(
                 alt.datum.source == "at training", alt.value([4, 4]), alt.value([1, 0])
             ),
-            tooltip=["run:T", "source:N", alt.Tooltip(f"{metric}:Q", format=".3f")],
+            tooltip=["time:N", "source:N", alt.Tooltip(f"{metric}:Q", format=".3f")],
         )
     )
 

@@ -1,58 +1,99 @@
-"""The dashboard's one way to data: an API client built from ``SHIPYARD_DASHBOARD__*``."""
+"""The dashboard's one way to data: an API client built from ``SHIPYARD_DASHBOARD__*``, or,
+once a user has signed in, one that sends that user's access token.
+
+Whoever reaches the dashboard acts with its key. Keep that key ``read`` (the default way to
+run it) and let operators sign in to promote or roll back: their token lives in their own
+browser session only.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TypeVar
 
+import httpx
 import streamlit as st
 
 from shipyard.client import ApiError, ShipyardClient
-from shipyard.config import DashboardSettings, load_settings
+from shipyard.config import DashboardSettings, load_dashboard_settings
 from shipyard.schemas.auth import CallerRead
 
 T = TypeVar("T")
 MODEL_KEY = "model"
 """Session state key of the model chosen in the sidebar (shared by every page)."""
+TOKEN_KEY = "access_token"
+"""Session state key of a signed-in user's access token (this browser session only)."""
+CALLER_KEY = "caller"
+"""Session state key of who the API says this session is, asked once per run."""
 
 
 def dashboard_settings() -> DashboardSettings:
-    return load_settings().dashboard
+    return load_dashboard_settings()
 
 
-@st.cache_resource(show_spinner=False)
-def _client(url: str, key: str | None) -> ShipyardClient:
-    return ShipyardClient(url, api_key=key, timeout=30.0)
+@st.cache_resource(show_spinner=False, max_entries=100)
+def _client(url: str, key: str | None, token: str | None) -> ShipyardClient:
+    headers = {"Authorization": f"Bearer {token}"} if token else None
+    return ShipyardClient(url, api_key=None if token else key, headers=headers, timeout=60.0)
 
 
 def client() -> ShipyardClient:
-    """One client per (server, key), shared by every session of this process."""
+    """The signed-in user's client, else the dashboard key's (shared by every session)."""
     settings = dashboard_settings()
     key = settings.api_key.get_secret_value() if settings.api_key else None
-    return _client(settings.api_url.rstrip("/"), key)
+    return _client(settings.api_url.rstrip("/"), key, st.session_state.get(TOKEN_KEY))
+
+
+def _problem(what: str, error: Exception) -> str:
+    if isinstance(error, ApiError):
+        return f"{what}: {error.detail} ({error.status} {error.name})"
+    return (
+        f"{what}: the API at {dashboard_settings().api_url} did not answer "
+        f"({type(error).__name__}). Start it with `shipyard serve` or set "
+        "SHIPYARD_DASHBOARD__API_URL."
+    )
 
 
 def fetch(what: str, call: Callable[[], T]) -> T | None:
-    """Call the API; on failure show why in an error box and give None."""
+    """Read from the API; on failure say why in an error box and give None."""
     try:
         return call()
     except ApiError as error:
-        st.error(f"Could not load {what}: {error.detail} ({error.status} {error.name})")
-    except Exception as error:  # the server is down or unreachable
-        st.error(
-            f"Could not load {what}: the API at {dashboard_settings().api_url} did not answer "
-            f"({type(error).__name__}). Start it with `shipyard serve` or set "
-            "SHIPYARD_DASHBOARD__API_URL."
-        )
+        if error.status == 401 and st.session_state.pop(TOKEN_KEY, None):
+            st.warning("Your sign-in has expired: sign in again.")
+            return None
+        st.error(_problem(f"Could not load {what}", error))
+    except httpx.HTTPError as error:
+        st.error(_problem(f"Could not load {what}", error))
+    return None
+
+
+def act(what: str, call: Callable[[], T]) -> T | None:
+    """Change something through the API (a button); a refusal is a warning that says why."""
+    try:
+        return call()
+    except (ApiError, httpx.HTTPError) as error:
+        st.warning(_problem(f"Not {what}", error))
     return None
 
 
 def caller() -> CallerRead | None:
-    return fetch("who this dashboard is", client().me)
+    """Who this session is to the API (asked by the entry script on each run)."""
+    who = st.session_state.get(CALLER_KEY)
+    return who if isinstance(who, CallerRead) else None
+
+
+def refresh_caller() -> CallerRead | None:
+    st.session_state[CALLER_KEY] = who = fetch("who this dashboard is", lambda: client().me())
+    return who
+
+
+def allows(who: CallerRead | None, scope: str) -> bool:
+    return who is not None and scope in who.scopes
 
 
 def is_admin(who: CallerRead | None) -> bool:
-    return who is not None and "admin" in who.scopes
+    return allows(who, "admin")
 
 
 def chosen_model() -> str | None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, cast, delete, func, select
+from sqlalchemy import BigInteger, Integer, cast, delete, func, literal, select
 from sqlalchemy.orm import Session
 
 from shipyard.db.idempotency import insert_ignoring_duplicates
@@ -16,7 +16,9 @@ from shipyard.domain.traffic import RequestCount
 
 
 def add_request_counts(session: Session, counts: Sequence[RequestCount]) -> None:
-    """Add the counts to the stored ones (``INSERT … ON CONFLICT DO UPDATE count + n``)."""
+    """Add the counts to the stored ones (``INSERT … ON CONFLICT DO UPDATE count + n``),
+    in the order given (sorted by the tally, so that writers never wait on each other in a
+    cycle)."""
     if not counts:
         return
     insert = insert_ignoring_duplicates(session.get_bind().dialect.name)
@@ -42,7 +44,7 @@ def add_request_counts(session: Session, counts: Sequence[RequestCount]) -> None
 
 def _bucket(session: Session, column: Any, start: datetime, seconds: int) -> Any:
     """The index of the ``seconds``-long bucket after ``start`` that ``column`` falls in."""
-    origin = int(start.timestamp())
+    origin = literal(int(start.timestamp()), BigInteger)
     if session.get_bind().dialect.name == "sqlite":
         epoch = cast(func.strftime("%s", column), Integer)
         return cast((epoch - origin) / seconds, Integer)

@@ -45,7 +45,8 @@ FieldValue = str | int | float | bool
 @dataclass(frozen=True, slots=True)
 class FieldHint:
     """What a person filling in a field should know: a typical value, the categories the
-    version was trained on, the range of its numbers (from the version's reference data)."""
+    version was trained on, the range of its numbers (aggregates of the version's reference
+    data, never one of its records)."""
 
     example: FieldValue | None = None
     choices: tuple[str, ...] = ()

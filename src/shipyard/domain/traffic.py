@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import bisect
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,25 +40,36 @@ def latency_bound(seconds: float) -> float:
 
 
 class RequestTally:
-    """Thread-safe counts, taken out whole by the flush and given back if it failed."""
+    """Thread-safe counts, taken out whole by the flush and given back if it failed.
+
+    ``add`` is on every scoring request's path: it keys by the minute's number (no datetime
+    is built) and costs about 1.4 µs here."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._counts: Counter[tuple[datetime, str, int, float]] = Counter()
+        self._counts: Counter[tuple[int, str, int, float]] = Counter()
+        self.flushing = threading.Lock()
+        """Held by whoever stores the counts: one flush at a time, so that the last one (at
+        shutdown) runs after any flush still in flight has taken or given back its counts."""
 
-    def add(self, model: str, status: int, seconds: float, *, now: datetime | None = None) -> None:
-        minute = (now or datetime.now(UTC)).replace(second=0, microsecond=0)
-        key = (minute, model, status, latency_bound(seconds))
+    def add(self, model: str, status: int, seconds: float) -> None:
+        key = (int(time.time() // 60), model, status, latency_bound(seconds))
         with self._lock:
             self._counts[key] += 1
 
     def take(self) -> list[RequestCount]:
+        """Everything counted so far, in key order (so concurrent writers of the same rows
+        lock them in the same order)."""
         with self._lock:
             counts, self._counts = self._counts, Counter()
-        return [RequestCount(*key, count) for key, count in counts.items()]
+        return [
+            RequestCount(datetime.fromtimestamp(minute * 60, UTC), model, status, bound, count)
+            for (minute, model, status, bound), count in sorted(counts.items())
+        ]
 
     def give_back(self, counts: list[RequestCount]) -> None:
         """Counts a flush could not store: kept for the next one."""
         with self._lock:
             for c in counts:
-                self._counts[(c.minute, c.model, c.status, c.le_seconds)] += c.count
+                minute = int(c.minute.timestamp() // 60)
+                self._counts[(minute, c.model, c.status, c.le_seconds)] += c.count

@@ -10,7 +10,9 @@ class InputFieldRead(BaseModel):
     type: str = Field(description="string, integer, number or boolean")
     required: bool
     example: str | int | float | bool | None = Field(
-        None, description="a typical value (the input example's, else the reference median)"
+        None,
+        description="a typical value: the median number or the commonest category of the "
+        "reference data (never a record)",
     )
     choices: list[str] = Field(
         default_factory=list, description="the categories the served version was trained on"

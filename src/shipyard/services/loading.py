@@ -38,7 +38,7 @@ def load_served_model(
             name, artifact.input_schema, max_rows=serving.max_rows_per_request
         ),
         choice=choice,
-        hints=field_hints(artifact.input_schema, artifact.input_example, artifact.reference_data),
+        hints=field_hints(artifact.input_schema, artifact.reference_data),
     )
     warm_up(served, artifact.input_example)
     return served

@@ -20,15 +20,16 @@ FLUSH_SECONDS = 5.0
 
 def flush_request_counts(database: Database, tally: RequestTally) -> None:
     """Add what this process counted to SQL; kept for the next flush if that fails."""
-    taken = tally.take()
-    if not taken:
-        return
-    try:
-        with database.session_scope() as session:
-            counts.add_request_counts(session, taken)
-    except Exception:
-        tally.give_back(taken)
-        raise
+    with tally.flushing:
+        taken = tally.take()
+        if not taken:
+            return
+        try:
+            with database.session_scope() as session:
+                counts.add_request_counts(session, taken)
+        except Exception:
+            tally.give_back(taken)
+            raise
 
 
 async def flush_periodically(database: Database, tally: RequestTally) -> None:

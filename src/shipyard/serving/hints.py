@@ -1,5 +1,9 @@
-"""Hints for each input field of a version, from its input example and reference data: what
-a generated form (the dashboard's "try it") offers and starts from."""
+"""Hints for each input field of a version, from its reference data: what a generated form
+(the dashboard's "try it") offers and starts from.
+
+Only aggregates (a median, the commonest category, the range, the categories): never a
+record. The input example is a real training row, and after a retrain it can be another
+caller's logged input; a predict-only key must not read it back."""
 
 from __future__ import annotations
 
@@ -21,10 +25,7 @@ def _plain(value: Any) -> FieldValue | None:
     return value if isinstance(value, str | int | float | bool) else str(value)
 
 
-def field_hints(
-    schema: InputSchema, example: list[dict[str, Any]], reference: pd.DataFrame | None
-) -> dict[str, FieldHint]:
-    first = example[0] if example else {}
+def field_hints(schema: InputSchema, reference: pd.DataFrame | None) -> dict[str, FieldHint]:
     hints: dict[str, FieldHint] = {}
     for field in schema.fields:
         column = (
@@ -32,13 +33,13 @@ def field_hints(
             if reference is not None and field.name in reference.columns
             else None
         )
-        typical = _plain(first.get(field.name))
         if column is None or column.empty:
-            hints[field.name] = FieldHint(example=typical)
+            hints[field.name] = FieldHint()
             continue
         if field.type in (FieldType.INTEGER, FieldType.NUMBER):
             numbers = pd.to_numeric(column, errors="coerce").dropna()
-            if typical is None and not numbers.empty:
+            typical: FieldValue | None = None
+            if not numbers.empty:
                 median = float(numbers.median())
                 typical = round(median) if field.type is FieldType.INTEGER else median
             hints[field.name] = FieldHint(
@@ -49,10 +50,7 @@ def field_hints(
         elif field.type is FieldType.STRING:
             counts = column.astype(str).value_counts()
             choices = tuple(sorted(counts.index)) if len(counts) <= MAX_CHOICES else ()
-            hints[field.name] = FieldHint(
-                example=typical if typical is not None else str(counts.index[0]),
-                choices=choices,
-            )
-        else:
-            hints[field.name] = FieldHint(example=typical)
+            hints[field.name] = FieldHint(example=str(counts.index[0]), choices=choices)
+        else:  # booleans: the commoner value
+            hints[field.name] = FieldHint(example=_plain(column.mode().iloc[0]))
     return hints

@@ -64,8 +64,8 @@ def test_requests_are_split_by_outcome_per_bucket() -> None:
 def test_class_share_draws_each_label_of_each_bucket() -> None:
     drawn = label_share_chart(traffic()).data
     assert drawn.to_dict("records") == [
-        {"start": START, "label": "No", "predictions": 9},
-        {"start": START, "label": "Yes", "predictions": 3},
+        {"start": START, "time": "2026-11-24 12:00 UTC", "label": "No", "predictions": 9},
+        {"start": START, "time": "2026-11-24 12:00 UTC", "label": "Yes", "predictions": 3},
     ]
 
 

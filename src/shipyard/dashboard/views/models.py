@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from shipyard.client import ApiError
-from shipyard.dashboard.connection import caller, chosen_model, client, fetch, is_admin
+from shipyard.dashboard.connection import act, caller, chosen_model, client, fetch, is_admin
 from shipyard.schemas.lifecycle import ComparisonRead, ModelCard
 from shipyard.schemas.models import ModelRead
 
@@ -113,22 +112,18 @@ def _steer(model: ModelRead) -> None:
         version = st.selectbox("Version to serve", versions, key="promote_version")
         reason = st.text_input("Why", key="promote_reason")
         if st.form_submit_button("Promote", type="primary"):
-            try:
-                move = client().promote(model.name, str(version), reason=reason)
-                st.toast(f"{model.name} v{move.to_version} is @{move.alias} now")
+            moved = act(
+                "promoted", lambda: client().promote(model.name, str(version), reason=reason)
+            )
+            if moved is not None:
                 st.rerun()
-            except ApiError as error:
-                st.warning(f"Not promoted: {error.detail}")
     with right, st.form("rollback"):
         st.caption("Back to the version served before the current one.")
         why = st.text_input("Why", key="rollback_reason")
         if st.form_submit_button("Roll back"):
-            try:
-                move = client().rollback(model.name, reason=why)
-                st.toast(f"rolled back to v{move.to_version}")
+            moved = act("rolled back", lambda: client().rollback(model.name, reason=why))
+            if moved is not None:
                 st.rerun()
-            except ApiError as error:
-                st.warning(f"Not rolled back: {error.detail}")
 
 
 def render() -> None:
@@ -164,7 +159,7 @@ def render() -> None:
     if is_admin(caller()):
         _steer(model)
     else:
-        st.caption("Promote and roll back need an admin key (SHIPYARD_DASHBOARD__API_KEY).")
+        st.caption("Promote and roll back need the admin scope: sign in as an admin user.")
 
 
 render()

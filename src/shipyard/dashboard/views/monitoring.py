@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from shipyard.client import ApiError
 from shipyard.dashboard import charts
-from shipyard.dashboard.connection import caller, chosen_model, client, fetch, is_admin
+from shipyard.dashboard.connection import act, caller, chosen_model, client, fetch, is_admin
 from shipyard.schemas.monitoring import MonitoringReport
 
 HISTORY = 50
@@ -15,12 +14,10 @@ HISTORY = 50
 
 def _run_now(name: str) -> None:
     if st.button("Run monitoring now", icon=":material/play_arrow:", key="monitoring_run"):
-        try:
-            with st.spinner("Comparing the last 24 h of the log with the reference data…"):
-                client().run_monitoring(name)
+        with st.spinner("Comparing the log's last window with the reference data…"):
+            done = act("run", lambda: client().run_monitoring(name))
+        if done is not None:
             st.rerun()
-        except ApiError as error:
-            st.warning(f"Not run: {error.detail}")
 
 
 def _latest(report: MonitoringReport) -> None:

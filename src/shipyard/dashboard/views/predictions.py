@@ -6,9 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
-from shipyard.client import ApiError
 from shipyard.dashboard import charts
-from shipyard.dashboard.connection import caller, chosen_model, client, fetch, is_admin
+from shipyard.dashboard.connection import act, caller, chosen_model, client, fetch, is_admin
 from shipyard.schemas.predictions import PredictionRead
 
 SINCE = {
@@ -59,11 +58,9 @@ def _detail(chosen: PredictionRead) -> None:
             with st.form("feedback"):
                 label = st.selectbox("The true label", sorted(chosen.probabilities))
                 if st.form_submit_button("Record feedback"):
-                    try:
-                        client().feedback(chosen.id, str(label))
+                    sent = act("recorded", lambda: client().feedback(chosen.id, str(label)))
+                    if sent is not None:
                         st.rerun()
-                    except ApiError as error:
-                        st.warning(f"Not recorded: {error.detail}")
 
 
 def render() -> None:

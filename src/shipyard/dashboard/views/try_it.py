@@ -7,9 +7,8 @@ from typing import Any
 
 import streamlit as st
 
-from shipyard.client import ApiError
 from shipyard.dashboard import charts
-from shipyard.dashboard.connection import chosen_model, client, fetch
+from shipyard.dashboard.connection import act, chosen_model, client, fetch
 from shipyard.schemas.models import InputFieldRead
 
 ANSWER_KEY = "try_it_answer"
@@ -53,8 +52,9 @@ def render() -> None:
         )
         return
     st.caption(
-        f"A form for {name} v{model.served_version}, from its input schema; values start at the "
-        "input example. The answer is a real prediction, logged like any other."
+        f"A form for {name} v{model.served_version}, from its input schema; values start at "
+        "typical values of the training data. The answer is a real prediction, logged like "
+        "any other."
     )
     with st.form("try_it"):
         columns = st.columns(3)
@@ -64,11 +64,11 @@ def render() -> None:
                 record[field.name] = _field(field, f"try_{name}_{field.name}")
         submitted = st.form_submit_button("Predict", type="primary")
     if submitted:
-        try:
-            st.session_state[ANSWER_KEY] = client().predict(name, record).predictions[0]
-        except ApiError as error:
+        answer = act("predicted", lambda: client().predict(name, record))
+        if answer is None:
             st.session_state.pop(ANSWER_KEY, None)
-            st.warning(f"The API refused the record: {error.detail}")
+        else:
+            st.session_state[ANSWER_KEY] = answer.predictions[0]
     answer = st.session_state.get(ANSWER_KEY)
     if answer is not None and answer.model == name:
         st.subheader(f"Answer: {answer.label}")
