@@ -98,25 +98,34 @@ def stop(process: subprocess.Popen[str]) -> None:
             process.wait()
 
 
+def spawn(arguments: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[str]:
+    """``python -m shipyard <arguments>``, its output in ``log_path``."""
+    with log_path.open("w") as log_file:
+        return subprocess.Popen(
+            [sys.executable, "-m", "shipyard", *arguments],
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+
 def launch_server(
     settings: Settings, log_dir: Path, *extra: str, env: dict[str, str] | None = None
 ) -> RunningServer:
     """``shipyard serve`` over ``settings`` on a free port, ready; its log in ``log_dir``."""
     port = free_port()
     log_path = log_dir / f"server-{port}.log"
-    with log_path.open("w") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "shipyard", "serve", "--port", str(port), *extra],
-            env={
-                **server_environment(settings),
-                # One spool per test: a restarted server adopts what the killed one left.
-                "SHIPYARD_LOG_WRITER__SPOOL_DIR": str(log_dir / "spool"),
-                **(env or {}),
-            },
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+    process = spawn(
+        ["serve", "--port", str(port), *extra],
+        {
+            **server_environment(settings),
+            # One spool per test: a restarted server adopts what the killed one left.
+            "SHIPYARD_LOG_WRITER__SPOOL_DIR": str(log_dir / "spool"),
+            **(env or {}),
+        },
+        log_path,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_ready(url, process)

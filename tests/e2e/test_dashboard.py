@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +22,7 @@ from tests.e2e.conftest import (
     free_port,
     launch_server,
     server_environment,
+    spawn,
     stop,
     wait_until_answering,
 )
@@ -116,23 +115,7 @@ def dashboard_process(api: RunningServer, tmp_path: Path) -> Iterator[str]:
     port = free_port()
     log_path = tmp_path / "dashboard.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
-    with log_path.open("w") as log_file:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "shipyard",
-                "dashboard",
-                "--api-url",
-                api.url,
-                "--port",
-                str(port),
-            ],
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+    process = spawn(["dashboard", "--api-url", api.url, "--port", str(port)], env, log_path)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_answering(f"{url}/_stcore/health", process, 60)
@@ -358,14 +341,9 @@ def test_one_port_serves_the_dashboard_and_the_api(trained_store: Path, tmp_path
     settings = make_settings(store, f"sqlite:///{tmp_path / 'log.db'}")
     port = free_port()
     log_path = tmp_path / "one-port.log"
-    with log_path.open("w") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "shipyard", "dashboard", "--with-api", "--port", str(port)],
-            env=server_environment(settings),
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+    process = spawn(
+        ["dashboard", "--with-api", "--port", str(port)], server_environment(settings), log_path
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_answering(f"{url}/api/readyz", process, 90)

@@ -17,6 +17,7 @@ import streamlit as st
 from shipyard.client import ApiError, ShipyardClient
 from shipyard.config import DashboardSettings, load_dashboard_settings
 from shipyard.schemas.auth import CallerRead
+from shipyard.schemas.models import ModelRead
 
 T = TypeVar("T")
 MODEL_KEY = "model"
@@ -100,3 +101,21 @@ def chosen_model() -> str | None:
     """The model chosen in the sidebar; None when the server serves none."""
     chosen = st.session_state.get(MODEL_KEY)
     return str(chosen) if chosen else None
+
+
+def page_for_model(title: str) -> str | None:
+    """A page's title, then the model it shows; None, with what to do, when there is none."""
+    st.title(title)
+    name = chosen_model()
+    if name is None:
+        st.info(
+            "No model to show: the server lists none (`SHIPYARD_SERVING__MODELS`). Train one "
+            "with `shipyard train attrition`, then start `shipyard serve`."
+        )
+    return name
+
+
+def page_for_model_read(title: str) -> ModelRead | None:
+    """:func:`page_for_model`, with what the API says of the model (versions, schema)."""
+    name = page_for_model(title)
+    return None if name is None else fetch(f"model {name}", lambda: client().model(name))

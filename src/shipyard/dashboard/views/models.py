@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from shipyard.dashboard.connection import act, caller, chosen_model, client, fetch, is_admin
+from shipyard.dashboard.connection import act, caller, client, fetch, is_admin, page_for_model_read
 from shipyard.schemas.lifecycle import ComparisonRead, ModelCard
 from shipyard.schemas.models import ModelRead
 
@@ -127,14 +127,10 @@ def _steer(model: ModelRead) -> None:
 
 
 def render() -> None:
-    st.title("Models")
-    name = chosen_model()
-    if name is None:
-        st.info("No model is served yet. Train one with `shipyard train attrition`.")
-        return
-    model = fetch(f"model {name}", lambda: client().model(name))
+    model = page_for_model_read("Models")
     if model is None:
         return
+    name = model.name
     columns = st.columns(4)
     columns[0].metric("Served here", f"v{model.served_version}" if model.served_version else "none")
     columns[1].metric("@champion", model.aliases.get("champion", "-"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from shipyard.dashboard import charts
-from shipyard.dashboard.connection import act, caller, chosen_model, client, fetch, is_admin
+from shipyard.dashboard.connection import act, caller, client, fetch, is_admin, page_for_model
 from shipyard.schemas.monitoring import MonitoringReport
 
 HISTORY = 50
@@ -94,10 +94,8 @@ def _prediction_drift(report: MonitoringReport) -> None:
 
 
 def render() -> None:
-    st.title("Monitoring")
-    name = chosen_model()
+    name = page_for_model("Monitoring")
     if name is None:
-        st.info("No model is served yet: start `shipyard serve` with a trained model.")
         return
     admin = is_admin(caller())
     page = fetch(f"the monitoring runs of {name}", lambda: client().monitoring(name, limit=HISTORY))

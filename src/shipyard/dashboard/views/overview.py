@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from shipyard.dashboard import charts
-from shipyard.dashboard.connection import chosen_model, client, fetch
+from shipyard.dashboard.connection import client, fetch, page_for_model_read
 
 WINDOWS = {
     "1 hour": ("1h", 60),
@@ -16,21 +16,16 @@ WINDOWS = {
 
 
 def render() -> None:
-    st.title("Overview")
-    name = chosen_model()
-    if name is None:
-        st.info(
-            "No model is served yet. Train one with `shipyard train attrition`, then start "
-            "`shipyard serve`."
-        )
+    model = page_for_model_read("Overview")
+    if model is None:
         return
+    name = model.name
     shown = st.segmented_control("Window", list(WINDOWS), default="1 hour", key="overview_window")
     window, buckets = WINDOWS[shown or "1 hour"]
-    model = fetch(f"model {name}", lambda: client().model(name))
     traffic = fetch(
         f"the traffic of {name}", lambda: client().traffic(name, window=window, buckets=buckets)
     )
-    if model is None or traffic is None:
+    if traffic is None:
         return
     served = model.served_version or "none"
     columns = st.columns(5)

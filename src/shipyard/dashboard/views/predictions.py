@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import streamlit as st
 
 from shipyard.dashboard import charts
-from shipyard.dashboard.connection import act, caller, chosen_model, client, fetch, is_admin
+from shipyard.dashboard.connection import act, caller, client, fetch, is_admin, page_for_model
 from shipyard.schemas.predictions import PredictionRead
 
 SINCE = {
@@ -64,10 +64,8 @@ def _detail(chosen: PredictionRead) -> None:
 
 
 def render() -> None:
-    st.title("Predictions")
-    name = chosen_model()
+    name = page_for_model("Predictions")
     if name is None:
-        st.info("No model is served yet: start `shipyard serve` with a trained model.")
         return
     filters = st.columns(4)
     since_text = filters[0].selectbox("Since", list(SINCE), key="predictions_since")

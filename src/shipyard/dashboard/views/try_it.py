@@ -8,7 +8,7 @@ from typing import Any
 import streamlit as st
 
 from shipyard.dashboard import charts
-from shipyard.dashboard.connection import act, chosen_model, client, fetch
+from shipyard.dashboard.connection import act, client, page_for_model_read
 from shipyard.schemas.models import InputFieldRead
 
 ANSWER_KEY = "try_it_answer"
@@ -38,14 +38,10 @@ def _field(field: InputFieldRead, key: str) -> Any:
 
 
 def render() -> None:
-    st.title("Try it")
-    name = chosen_model()
-    if name is None:
-        st.info("No model is served yet: start `shipyard serve` with a trained model.")
-        return
-    model = fetch(f"model {name}", lambda: client().model(name))
+    model = page_for_model_read("Try it")
     if model is None:
         return
+    name = model.name
     if not model.input_schema:
         st.info(
             f"{name} has no version loaded here yet, so there is no form: `shipyard models list`."
