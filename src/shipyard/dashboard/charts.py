@@ -18,6 +18,22 @@ UTC_TIME = alt.Scale(type="utc")
 OUTCOME_COLORS = alt.Scale(domain=["2xx", "4xx", "5xx"], range=["#4c78a8", "#f58518", "#e45756"])
 
 
+def window_scale(traffic: TrafficRead) -> Any:
+    """The whole window on the time axis, whichever buckets have data (UTC)."""
+    ends = [
+        alt.DateTime(
+            year=moment.year,
+            month=moment.month,
+            date=moment.day,
+            hours=moment.hour,
+            minutes=moment.minute,
+            utc=True,
+        )
+        for moment in (traffic.window_start, traffic.window_end)
+    ]
+    return alt.Scale(type="utc", domain=ends)
+
+
 def utc_text(moment: datetime) -> str:
     return f"{moment:%Y-%m-%d %H:%M} UTC"
 
@@ -58,7 +74,7 @@ def requests_chart(traffic: TrafficRead) -> Any:
         alt.Chart(frame, title="Requests")
         .mark_bar()
         .encode(
-            x=alt.X("start:T", axis=TIME_AXIS, scale=UTC_TIME),
+            x=alt.X("start:T", axis=TIME_AXIS, scale=window_scale(traffic)),
             y=alt.Y("requests:Q", stack="zero", title="requests"),
             color=alt.Color("outcome:N", scale=OUTCOME_COLORS, title=None),
             tooltip=["time:N", "outcome:N", "requests:Q"],
@@ -77,7 +93,7 @@ def latency_chart(traffic: TrafficRead) -> Any:
         alt.Chart(frame.dropna(), title="Request latency")
         .mark_line(point=True)
         .encode(
-            x=alt.X("start:T", axis=TIME_AXIS, scale=UTC_TIME),
+            x=alt.X("start:T", axis=TIME_AXIS, scale=window_scale(traffic)),
             y=alt.Y("ms:Q", title="milliseconds"),
             color=alt.Color("quantile:N", title=None),
             tooltip=["time:N", "quantile:N", alt.Tooltip("ms:Q", format=".2f")],
@@ -102,7 +118,7 @@ def label_share_chart(traffic: TrafficRead) -> Any:
         alt.Chart(frame, title="Predicted class share")
         .mark_bar()
         .encode(
-            x=alt.X("start:T", axis=TIME_AXIS, scale=UTC_TIME),
+            x=alt.X("start:T", axis=TIME_AXIS, scale=window_scale(traffic)),
             y=alt.Y("predictions:Q", stack="normalize", title="share", axis=alt.Axis(format="%")),
             color=alt.Color("label:N", title="label"),
             tooltip=["time:N", "label:N", "predictions:Q"],

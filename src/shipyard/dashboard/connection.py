@@ -22,7 +22,8 @@ from shipyard.schemas.models import ModelRead
 T = TypeVar("T")
 MODEL_KEY = "model"
 """Session state key of the model chosen in the sidebar (shared by every page)."""
-TOKEN_KEY = "access_token"
+# The name of a session state entry, not a secret (bandit B105).
+TOKEN_KEY = "access_token"  # nosec B105
 """Session state key of a signed-in user's access token (this browser session only)."""
 CALLER_KEY = "caller"
 """Session state key of who the API says this session is, asked once per run."""
