@@ -111,10 +111,12 @@ def get(api: RunningServer, path: str, **params: object) -> dict:
 
 @pytest.fixture
 def dashboard_process(api: RunningServer, tmp_path: Path) -> Iterator[str]:
-    """``shipyard dashboard`` (``streamlit run``) reading ``api``, as a user starts it."""
+    """``shipyard dashboard`` (``streamlit run``) reading ``api``, as a user starts it: under
+    the prod profile, without any of the server's settings (it needs none of them)."""
     port = free_port()
     log_path = tmp_path / "dashboard.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
+    env["SHIPYARD_ENV"] = "prod"
     process = spawn(["dashboard", "--api-url", api.url, "--port", str(port)], env, log_path)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -13,6 +13,7 @@ import uvicorn
 
 from shipyard.cli.context import console, current_settings
 from shipyard.cli.serve import migrate_log, port_for
+from shipyard.config import load_dashboard_settings
 from shipyard.errors import InvalidSettings
 
 ONE_PORT_FACTORY = "shipyard.cli.dashboard:one_port_app"
@@ -74,19 +75,21 @@ def dashboard(
 ) -> None:
     """Open the dashboard: traffic, predictions, monitoring, models, and a form to try it.
 
-    The key it sends is SHIPYARD_DASHBOARD__API_KEY (read; admin to promote and roll back)."""
+    The key it sends is SHIPYARD_DASHBOARD__API_KEY: keep it read-only; operators sign in as
+    users to promote and roll back."""
     _require_streamlit()
-    settings = current_settings()
     if with_api:
+        settings = current_settings()
         migrate_log(settings)
         run_one_port(host, port_for(port, settings, settings.dashboard.port))
         return
-    chosen_port = port or settings.dashboard.port
+    own = load_dashboard_settings()
+    chosen_port = port or own.port
     from shipyard.dashboard.hosting import ENTRY, streamlit_flags
 
     if api_url:
         os.environ["SHIPYARD_DASHBOARD__API_URL"] = api_url
-    shown = api_url or settings.dashboard.api_url
+    shown = api_url or own.api_url
     console.print(f"Dashboard: http://localhost:{chosen_port}/ reading {shown}")
     sys.stdout.flush()
     command = [

@@ -61,6 +61,7 @@ def _show_version(value: bool) -> None:
 
 @app.callback()
 def main(
+    ctx: typer.Context,
     data_dir: Annotated[
         Path | None,
         typer.Option(
@@ -78,6 +79,11 @@ def main(
     if data_dir is not None:
         # Through the environment, so server worker processes read the same folder.
         os.environ["SHIPYARD_DATA_DIR"] = str(data_dir)
+    if ctx.invoked_subcommand == "dashboard":
+        # The dashboard alone needs none of the server's settings (a prod profile's secrets):
+        # it reads its own; with --with-api the command reads the server's itself.
+        configure_logging("INFO", "console")
+        return
     try:
         settings = load_settings()
     except ShipyardError as error:
