@@ -18,6 +18,8 @@ STREAMLIT_OPTIONS = {
     "browser.gatherUsageStats": "false",
     "client.toolbarMode": "viewer",
     "server.headless": "true",
+    # Installed code does not change under a running app: no watcher polling the files.
+    "server.fileWatcherType": "none",
 }
 
 
