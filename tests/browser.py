@@ -60,3 +60,8 @@ def screenshot(page: Any, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def png_height(path: Path) -> int:
+    """The height in pixels of a PNG file (its IHDR chunk)."""
+    return int.from_bytes(path.read_bytes()[20:24], "big")

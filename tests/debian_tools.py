@@ -53,7 +53,7 @@ def installed_debian_command(command: str, package: str) -> Path:
             f"(sudo apt-get install -y {package}); .ci/run does"
         )
     quiet = {"DEBIAN_FRONTEND": "noninteractive", **os.environ}
-    install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", package]
+    install = ["apt-get", "install", "-y", "-qq", package]  # fonts come as recommends
     if subprocess.run(install, env=quiet, check=False).returncode != 0:
         subprocess.run(["apt-get", "update", "-qq"], env=quiet, check=True)
         subprocess.run(install, env=quiet, check=True)

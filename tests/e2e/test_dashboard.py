@@ -15,7 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from shipyard.dashboard.hosting import ENTRY
-from tests.browser import browser_page, open_page, screenshot, wait_until_rendered
+from tests.browser import browser_page, open_page, png_height, screenshot, wait_until_rendered
 from tests.conftest import attrition_record, make_settings
 from tests.e2e.conftest import (
     RunningServer,
@@ -150,8 +150,10 @@ def test_every_page_renders_with_data_in_a_real_browser(
             charts = page.locator('[data-testid="stVegaLiteChart"]').count()
             tables = page.locator('[data-testid="stDataFrame"]').count()
             assert charts + tables > 0, f"{name} shows no data"
-            keep(screenshot(page, tmp_path / f"dashboard-{name}.png"))
-    assert any(tmp_path.glob("dashboard-*.png"))
+            shot = screenshot(page, tmp_path / f"dashboard-{name}.png")
+            # The whole page, not the window: Streamlit scrolls inside its main area.
+            assert png_height(shot) > 1000, f"{name}: only the window was captured"
+            keep(shot)
 
 
 def test_overview_shows_the_traffic_the_api_counted(dashboard: AppTest, api: RunningServer) -> None:

@@ -16,6 +16,7 @@ from shipyard.dashboard.connection import (
     client,
     dashboard_settings,
     fetch,
+    read_settings,
     refresh_caller,
 )
 from shipyard.schemas.auth import CallerRead
@@ -64,6 +65,7 @@ def sidebar(who: CallerRead | None) -> None:
 
 
 st.set_page_config(page_title="shipyard", page_icon="⚓", layout="wide")
+read_settings()
 caller = refresh_caller()
 navigation = st.navigation(
     [

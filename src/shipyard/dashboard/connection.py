@@ -27,10 +27,19 @@ TOKEN_KEY = "access_token"  # nosec B105
 """Session state key of a signed-in user's access token (this browser session only)."""
 CALLER_KEY = "caller"
 """Session state key of who the API says this session is, asked once per run."""
+SETTINGS_KEY = "dashboard_settings"
+"""Session state key of the settings, read once per run (not once per API call)."""
+
+
+def read_settings() -> DashboardSettings:
+    """Read ``SHIPYARD_DASHBOARD__*`` (the entry script does, at the start of each run)."""
+    st.session_state[SETTINGS_KEY] = settings = load_dashboard_settings()
+    return settings
 
 
 def dashboard_settings() -> DashboardSettings:
-    return load_dashboard_settings()
+    settings = st.session_state.get(SETTINGS_KEY)
+    return settings if isinstance(settings, DashboardSettings) else read_settings()
 
 
 @st.cache_resource(show_spinner=False, max_entries=100)

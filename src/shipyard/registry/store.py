@@ -145,6 +145,12 @@ def schema_from_signature(inputs: Any) -> InputSchema:
     return InputSchema(tuple(fields))
 
 
+def _signature_schema(version: ModelVersion, model_meta: Any) -> InputSchema:
+    if model_meta.signature is None:
+        raise UnsupportedModel(f"{version.name} v{version.version} was logged without a signature")
+    return schema_from_signature(model_meta.signature.inputs)
+
+
 def input_schema_of(frame: pd.DataFrame) -> InputSchema:
     """The input schema MLflow's signature gives a training frame (as served later)."""
     _import_mlflow()
@@ -265,20 +271,25 @@ class ModelRegistry:
         """A version's input schema, from its MLmodel file alone (no model, no data)."""
         mlflow = _import_mlflow()
         version = self.resolve(name, reference)
-        uri = self._call(name, self._client().get_model_version_download_uri, name, version.version)
         with tempfile.TemporaryDirectory(prefix="shipyard-model-") as scratch:
-            path = self._call(
+            path = self._download(version, "MLmodel", scratch)
+            return _signature_schema(version, mlflow.models.Model.load(str(path)))
+
+    def _download(self, version: ModelVersion, inside: str, scratch: str) -> Path:
+        """The registered model's folder (``inside=""``) or one file of it, into ``scratch``."""
+        mlflow = _import_mlflow()
+        name = version.name
+        uri = self._call(name, self._client().get_model_version_download_uri, name, version.version)
+        return Path(
+            self._call(
                 name,
                 mlflow.artifacts.download_artifacts,
-                artifact_uri=f"{uri.rstrip('/')}/MLmodel",
+                artifact_uri=f"{uri.rstrip('/')}/{inside}" if inside else uri,
                 dst_path=scratch,
                 tracking_uri=self.tracking_uri,
                 registry_uri=self.tracking_uri,
             )
-            signature = mlflow.models.Model.load(path).signature
-        if signature is None:
-            raise UnsupportedModel(f"{name} v{version.version} was logged without a signature")
-        return schema_from_signature(signature.inputs)
+        )
 
     def load(self, name: str, reference: str) -> LoadedArtifact:
         """Download a version and load its estimator with the skops allow-list.
@@ -287,18 +298,8 @@ class ModelRegistry:
         """
         mlflow = _import_mlflow()
         version = self.resolve(name, reference)
-        uri = self._call(name, self._client().get_model_version_download_uri, name, version.version)
         with tempfile.TemporaryDirectory(prefix="shipyard-model-") as scratch:
-            directory = Path(
-                self._call(
-                    name,
-                    mlflow.artifacts.download_artifacts,
-                    artifact_uri=uri,
-                    dst_path=scratch,
-                    tracking_uri=self.tracking_uri,
-                    registry_uri=self.tracking_uri,
-                )
-            )
+            directory = self._download(version, "", scratch)
             model_meta = mlflow.models.Model.load(str(directory / "MLmodel"))
             flavor = model_meta.flavors.get("sklearn")
             if flavor is None or flavor.get("serialization_format") != "skops":
@@ -306,9 +307,7 @@ class ModelRegistry:
                     f"{name} v{version.version} is not a skops-serialised scikit-learn model; "
                     "shipyard does not load pickles"
                 )
-            if model_meta.signature is None:
-                raise UnsupportedModel(f"{name} v{version.version} was logged without a signature")
-            schema = schema_from_signature(model_meta.signature.inputs)
+            schema = _signature_schema(version, model_meta)
             estimator_file = (directory / flavor["pickled_model"]).read_bytes()
             example = _read_input_example(directory / "input_example.json")
         return LoadedArtifact(
