@@ -44,6 +44,7 @@ from shipyard.config import Settings
 from shipyard.db import open_database, upgrade_database
 from shipyard.db import predictions as log
 from shipyard.domain.auth import Scope
+from shipyard.services.dask_scoring import dask_engine, model_source
 from shipyard.services.keys import create_key
 from shipyard.services.loading import load_served_model
 from shipyard.services.runtime import registry_for
@@ -221,7 +222,8 @@ def in_process(prepared: Prepared) -> list[dict[str, Any]]:
 def bulk(prepared: Prepared, rows: int) -> dict[str, Any]:
     """``shipyard predict`` of a Parquet file against in-process batch predict."""
     settings = prepared.settings
-    served = load_served_model(registry_for(settings), "attrition", settings.serving)
+    registry = registry_for(settings)
+    served = load_served_model(registry, "attrition", settings.serving)
     repeats = -(-rows // len(prepared.features))
     frame = pd.concat([prepared.features] * repeats, ignore_index=True).head(rows)
     source = prepared.scratch / "bulk-in.parquet"
@@ -235,6 +237,13 @@ def bulk(prepared: Prepared, rows: int) -> dict[str, Any]:
     started = time.perf_counter()
     score_file(served, source, prepared.scratch / "bulk-out-1.parquet")
     score_file_seconds = time.perf_counter() - started
+    # The Dask engine on a LocalCluster (one worker process per core): the cluster's start and
+    # each worker's first load of the model are left out, as a long-running cluster has them.
+    with dask_engine(model_source(registry, served, settings.serving)) as engine:
+        score_file(served, source, prepared.scratch / "bulk-out-dask-warm.parquet", engine=engine)
+        started = time.perf_counter()
+        score_file(served, source, prepared.scratch / "bulk-out-dask.parquet", engine=engine)
+        dask_seconds = time.perf_counter() - started
     started = time.perf_counter()
     subprocess.run(
         [
@@ -250,6 +259,7 @@ def bulk(prepared: Prepared, rows: int) -> dict[str, Any]:
         "rows": rows,
         "in_process_batch_rows_per_s": rows / batch_seconds,
         "score_file_rows_per_s": rows / score_file_seconds,
+        "dask_rows_per_s": rows / dask_seconds,
         "command_rows_per_s": rows / command_seconds,
         "command_seconds": command_seconds,
     }
@@ -405,7 +415,9 @@ def report(data: dict[str, Any]) -> str:
         f"bulk scoring of {bulk_run['rows']:,} rows (Parquet in, Parquet out): "
         f"in-process batch predict {batch:,.0f} rows/s; `score_file` (what `shipyard predict` "
         f"runs) {bulk_run['score_file_rows_per_s']:,.0f} rows/s "
-        f"({bulk_run['score_file_rows_per_s'] / batch:.2f} of it); the whole `shipyard predict` "
+        f"({bulk_run['score_file_rows_per_s'] / batch:.2f} of it); the Dask engine on a "
+        f"LocalCluster of one worker per core {bulk_run['dask_rows_per_s']:,.0f} rows/s "
+        f"({bulk_run['dask_rows_per_s'] / batch:.2f}); the whole `shipyard predict` "
         f"command, start-up included, {bulk_run['command_rows_per_s']:,.0f} rows/s "
         f"({bulk_run['command_seconds']:.1f} s)",
         "",

@@ -121,6 +121,10 @@ class ShipyardClient:
     def health(self) -> HealthRead:
         return HealthRead.model_validate(self._request("GET", "/health"))
 
+    def probe(self, path: str) -> int:
+        """The status of a probe (``/livez``, ``/readyz``); no error shape to read."""
+        return self._http.get(path).status_code
+
     def token(self, username: str, password: str, *, scope: str = "") -> TokenRead:
         """A user's access token (OAuth2 password flow): pass it as ``headers=
         {"Authorization": f"Bearer {token.access_token}"}`` to act as that user."""

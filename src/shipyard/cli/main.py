@@ -20,6 +20,7 @@ from shipyard.cli import (
     predictions,
     serve,
     simulate,
+    smoke,
     train,
     users,
     watch,
@@ -51,12 +52,16 @@ app.command("simulate")(reporting_errors(simulate.simulate))
 app.command("watch")(reporting_errors(watch.watch))
 app.command("retrain")(reporting_errors(models.retrain))
 app.command("dashboard")(reporting_errors(dashboard.dashboard))
+app.command("smoke")(reporting_errors(smoke.smoke))
 
 
 def _show_version(value: bool) -> None:
     if value:
         typer.echo(f"shipyard {__version__}")
         raise typer.Exit()
+
+
+CLIENT_COMMANDS = {"dashboard", "smoke"}
 
 
 @app.callback()
@@ -79,9 +84,10 @@ def main(
     if data_dir is not None:
         # Through the environment, so server worker processes read the same folder.
         os.environ["SHIPYARD_DATA_DIR"] = str(data_dir)
-    if ctx.invoked_subcommand == "dashboard":
-        # The dashboard alone needs none of the server's settings (a prod profile's secrets):
-        # it reads its own; with --with-api the command reads the server's itself.
+    if ctx.invoked_subcommand in CLIENT_COMMANDS:
+        # These need none of the server's settings (a prod profile's secrets): the dashboard
+        # reads its own (with --with-api the command reads the server's itself), the others
+        # talk to a server over HTTP or write files.
         configure_logging("INFO", "console")
         return
     try:

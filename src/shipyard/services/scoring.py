@@ -5,7 +5,8 @@ that for a fast predictor (the ONNX path answers 10,000 rows in about 10 ms here
 writing the file do not become the main cost. Text columns are read dictionary-encoded, so
 each distinct category becomes a Python string once per chunk, not once per cell. Chunks are
 scored on several threads at once (predictors release the GIL while they compute) and
-written in their input order by one more.
+written in their input order by one more. ``shipyard predict --engine dask`` runs the same
+chunk function on a Dask cluster's workers instead (:mod:`shipyard.services.dask_scoring`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Protocol
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -73,6 +75,37 @@ def scoring_threads() -> int:
     return max(1, len(os.sched_getaffinity(0)))
 
 
+class ScoredChunk(Protocol):
+    """A chunk being scored somewhere: a thread here, or a Dask worker."""
+
+    def result(self) -> pa.RecordBatch: ...
+
+    def cancel(self) -> bool: ...
+
+
+class ScoringEngine(Protocol):
+    """Where chunks are scored. Every engine runs the same function, :func:`score_chunk`."""
+
+    @property
+    def parallelism(self) -> int:
+        """Chunks it scores at once: that many are kept in flight, and no more."""
+        ...
+
+    def submit(self, batch: pa.RecordBatch) -> ScoredChunk: ...
+
+
+class ThreadEngine:
+    """Chunks scored on threads of this process (predictors release the GIL)."""
+
+    def __init__(self, served: ServedModel, pool: ThreadPoolExecutor, threads: int) -> None:
+        self._served = served
+        self._pool = pool
+        self.parallelism = threads
+
+    def submit(self, batch: pa.RecordBatch) -> ScoredChunk:
+        return self._pool.submit(score_chunk, self._served, batch)
+
+
 def score_file(
     served: ServedModel,
     source: Path,
@@ -80,23 +113,41 @@ def score_file(
     *,
     chunk_rows: int = CHUNK_ROWS,
     threads: int | None = None,
+    engine: ScoringEngine | None = None,
     on_chunk: ChunkDone = lambda _rows: None,
 ) -> int:
     """Write the input columns plus ``label`` and ``proba_<class>`` columns to Parquet,
-    in the input's row order."""
+    in the input's row order. Chunks are scored on ``threads`` threads here, or by
+    ``engine`` (``shipyard predict --engine dask``)."""
     if not source.exists():
         raise UnreadableInput(f"{source} does not exist")
     if destination.suffix.lower() not in {".parquet", ".pq"}:
         raise UnreadableInput(f"{destination.name}: the output must be a .parquet file")
     threads = threads or scoring_threads()
+    with ThreadPoolExecutor(threads, thread_name_prefix="scorer") as scorers:
+        return _score_in_order(
+            served.input_schema,
+            source,
+            destination,
+            engine or ThreadEngine(served, scorers, threads),
+            chunk_rows,
+            on_chunk,
+        )
+
+
+def _score_in_order(
+    schema: InputSchema,
+    source: Path,
+    destination: Path,
+    engine: ScoringEngine,
+    chunk_rows: int,
+    on_chunk: ChunkDone,
+) -> int:
     total = 0
     output = _Output(destination)
-    with (
-        ThreadPoolExecutor(threads, thread_name_prefix="scorer") as scorers,
-        # Writing a chunk (compression, in C++, without the GIL) overlaps scoring the next.
-        ThreadPoolExecutor(1, thread_name_prefix="parquet-writer") as background,
-    ):
-        scoring: deque[Future[pa.RecordBatch]] = deque()
+    # Writing a chunk (compression, in C++, without the GIL) overlaps scoring the next.
+    with ThreadPoolExecutor(1, thread_name_prefix="parquet-writer") as background:
+        scoring: deque[ScoredChunk] = deque()
         written: Future[None] | None = None
 
         def write_oldest() -> None:
@@ -109,9 +160,9 @@ def score_file(
             on_chunk(scored.num_rows)
 
         try:
-            for batch in _read_checked(source, chunk_rows, served.input_schema):
-                scoring.append(scorers.submit(_score_batch, served, batch))
-                if len(scoring) > threads:
+            for batch in _read_checked(source, chunk_rows, schema):
+                scoring.append(engine.submit(batch))
+                if len(scoring) > engine.parallelism:
                     write_oldest()
             while scoring:
                 write_oldest()
@@ -152,7 +203,8 @@ def _read_checked(source: Path, chunk_rows: int, schema: InputSchema) -> Iterato
         raise UnreadableInput(f"{source.name}: {error}") from None
 
 
-def _score_batch(served: ServedModel, batch: pa.RecordBatch) -> pa.RecordBatch:
+def score_chunk(served: ServedModel, batch: pa.RecordBatch) -> pa.RecordBatch:
+    """One chunk's input columns with its ``label`` and ``proba_<class>`` columns."""
     predictor = served.predictor
     probabilities = predictor.predict_columns(arrow_to_columns(batch, served.input_schema))
     labels = pa.array(predictor.classes, type=pa.string()).take(probabilities.argmax(axis=1))
