@@ -29,6 +29,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shipyard.errors import InvalidSettings
+from shipyard.project import project_models
 
 Profile = Literal["dev", "prod"]
 
@@ -43,13 +44,19 @@ KNOWN_SECRETS = frozenset(
 )
 
 
+def default_served_models() -> list[str]:
+    return list(project_models()) or ["attrition"]
+
+
 class ServingSettings(BaseModel):
     """How the API serves models."""
 
     model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
 
-    models: list[str] = ["attrition"]
-    """Registered model names to serve; each is loaded from its ``@champion`` alias."""
+    models: list[str] = Field(default_factory=lambda: default_served_models())
+    """Registered model names to serve; each is loaded from its ``@champion`` alias. Default:
+    the models of ``[tool.shipyard.models]`` in the working directory's ``pyproject.toml``
+    (a project made by ``shipyard init``), else ``attrition``."""
 
     default_model: str | None = None
     """Model answered by the short ``POST /predict`` path (default: the first of ``models``)."""

@@ -13,6 +13,7 @@ from shipyard.cli import (
     dashboard,
     db,
     flows,
+    init,
     keys,
     models,
     monitor,
@@ -53,6 +54,7 @@ app.command("watch")(reporting_errors(watch.watch))
 app.command("retrain")(reporting_errors(models.retrain))
 app.command("dashboard")(reporting_errors(dashboard.dashboard))
 app.command("smoke")(reporting_errors(smoke.smoke))
+app.command("init")(reporting_errors(init.init))
 
 
 def _show_version(value: bool) -> None:
@@ -61,7 +63,7 @@ def _show_version(value: bool) -> None:
         raise typer.Exit()
 
 
-CLIENT_COMMANDS = {"dashboard", "smoke"}
+CLIENT_COMMANDS = {"dashboard", "smoke", "init"}
 
 
 @app.callback()

@@ -80,14 +80,20 @@ def run_training(name: str, options: TrainingOptions) -> TrainingReport:
 
 
 def train(
-    example: Annotated[str, typer.Argument(help=f"Example to train: {', '.join(EXAMPLES)}.")],
+    name: Annotated[
+        str,
+        typer.Argument(
+            help=f"Model to train: an example ({', '.join(EXAMPLES)}) or a model the "
+            "pyproject.toml of this folder declares under [tool.shipyard.models]."
+        ),
+    ],
     algorithm: Annotated[
         str, typer.Option(help="auto (pick by 5-fold CV ROC AUC), logistic or gradient_boosting.")
     ] = "auto",
     test_size: Annotated[float, typer.Option(min=0.05, max=0.5, help="Holdout share.")] = 0.25,
     seed: Annotated[int, typer.Option(help="Seed of the split and the models.")] = 42,
 ) -> None:
-    """Train an example model on real data, log it to MLflow and register a version."""
+    """Train an example or a project's model, log it to MLflow and register a version."""
     from shipyard.services.training import TrainingOptions
 
-    run_training(example, TrainingOptions(algorithm=algorithm, test_size=test_size, seed=seed))
+    run_training(name, TrainingOptions(algorithm=algorithm, test_size=test_size, seed=seed))

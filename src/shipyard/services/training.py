@@ -32,8 +32,8 @@ from shipyard.services.promotion import record_move
 from shipyard.serving.choice import choose_predictor
 from shipyard.serving.onnx import OnnxClassifier
 from shipyard.serving.predictor import SklearnClassifier, frame_to_columns
-from shipyard.training.candidates import CANDIDATES, candidate_names
-from shipyard.training.datasets import example
+from shipyard.training.candidates import candidates_for
+from shipyard.training.datasets import training_dataset
 from shipyard.training.evaluation import cross_validated_auc, holdout_metrics, stratified_split
 
 Progress = Callable[[str], None]
@@ -113,23 +113,24 @@ def train_example(
     database: Database | None = None,
     actor: str = "shipyard train",
 ) -> TrainingReport:
-    dataset = example(name)
+    dataset = training_dataset(name)
+    candidates = candidates_for(options.algorithm, dataset.pipeline)
     progress(f"Loading {dataset.description}")
     features, target = dataset.load()
     split = stratified_split(features, target, test_size=options.test_size, seed=options.seed)
     positive = dataset.positive_label
 
     cv_auc: dict[str, float] = {}
-    for algorithm in candidate_names(options.algorithm):
+    for algorithm, build in candidates.items():
         progress(f"Cross-validating {algorithm} (5 folds)")
-        pipeline = CANDIDATES[algorithm](split.train_features, options.seed)
+        pipeline = build(split.train_features, options.seed)
         cv_auc[algorithm] = cross_validated_auc(
             pipeline, split.train_features, split.train_target, positive=positive, seed=options.seed
         )
     chosen = max(cv_auc, key=lambda algorithm: cv_auc[algorithm])
 
     progress(f"Fitting {chosen} on {len(split.train_features)} rows")
-    estimator = CANDIDATES[chosen](split.train_features, options.seed)
+    estimator = candidates[chosen](split.train_features, options.seed)
     estimator.fit(split.train_features, split.train_target)
     metrics = holdout_metrics(estimator, split.test_features, split.test_target, positive=positive)
 

