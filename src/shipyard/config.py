@@ -44,6 +44,9 @@ KNOWN_SECRETS = frozenset(
 )
 
 
+REMOTE_TRACKING_SCHEMES = {"http", "https", "databricks"}
+
+
 def default_served_models() -> list[str]:
     return list(project_models()) or ["attrition"]
 
@@ -485,7 +488,8 @@ class Settings(BaseSettings):
     """``json``: one JSON object per line; ``console``: readable lines; ``auto``: JSON in
     ``prod``, readable in ``dev``."""
 
-    serving: ServingSettings = ServingSettings()
+    # A factory: the default models depend on the working directory when settings are read.
+    serving: ServingSettings = Field(default_factory=ServingSettings)
     auth: AuthSettings = AuthSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
     log_writer: LogWriterSettings = LogWriterSettings()
@@ -540,7 +544,15 @@ class Settings(BaseSettings):
             return configured.expanduser().resolve()
         return self.resolved_data_dir() / "spool"
 
-    def artifact_root(self) -> Path:
+    def artifact_root(self) -> Path | None:
+        """Where a new experiment keeps its artifacts: beside a local store; a tracking
+        server decides for itself (its artifact store, which every client reaches), so none
+        is imposed on it: a path of the trainer's disk would be unreachable elsewhere."""
+        uri = self.resolved_tracking_uri()
+        if uri.partition(":")[0] in REMOTE_TRACKING_SCHEMES:
+            return None
+        if uri.startswith("sqlite:///"):
+            return Path(uri.removeprefix("sqlite:///")).parent / "mlartifacts"
         return self.resolved_data_dir() / "mlartifacts"
 
     def resolved_data_dir(self) -> Path:
@@ -649,6 +661,8 @@ def duration_text(value: timedelta) -> str:
 
 
 def _default_text(field_info: object) -> str:
+    if getattr(field_info, "default_factory", None) is not None:
+        return "—"  # computed when the settings are read: the meaning says how
     default = getattr(field_info, "default", None)
     if isinstance(default, timedelta):
         return f"`{duration_text(default)}`"

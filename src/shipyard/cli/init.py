@@ -86,8 +86,8 @@ def init(
     values = ProjectValues(
         project=project,
         model=name,
-        install=".",
         python_package=project.replace("-", "_"),
+        space_files=f"{project.replace('-', '_')} data pyproject.toml .dockerignore",
         target=target,
         positive_label=_positive_label(frame, target, positive),
         data_file=f"data/{name}{data.suffix.lower()}",

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from shipyard.cli.context import console, current_settings, log_database
 from shipyard.db import Database, upgrade_database
-from shipyard.errors import DatabaseUnavailable
+from shipyard.errors import DatabaseUnavailable, ModelNotFound, ModelVersionNotFound
 from shipyard.services.runtime import registry_for
 from shipyard.training.datasets import EXAMPLES
 
@@ -79,6 +79,13 @@ def run_training(name: str, options: TrainingOptions) -> TrainingReport:
     return report
 
 
+def _champion(name: str) -> str | None:
+    try:
+        return registry_for(current_settings()).resolve(name, "champion").version
+    except (ModelNotFound, ModelVersionNotFound):
+        return None
+
+
 def train(
     name: Annotated[
         str,
@@ -92,8 +99,20 @@ def train(
     ] = "auto",
     test_size: Annotated[float, typer.Option(min=0.05, max=0.5, help="Holdout share.")] = 0.25,
     seed: Annotated[int, typer.Option(help="Seed of the split and the models.")] = 42,
+    if_missing: Annotated[
+        bool,
+        typer.Option(
+            "--if-missing",
+            help="Do nothing when the model has a @champion already (a container's first start).",
+        ),
+    ] = False,
 ) -> None:
     """Train an example or a project's model, log it to MLflow and register a version."""
     from shipyard.services.training import TrainingOptions
 
+    if if_missing:
+        champion = _champion(name)
+        if champion is not None:
+            console.print(f"[green]✓[/] {name}@champion is version {champion}: nothing to train")
+            return
     run_training(name, TrainingOptions(algorithm=algorithm, test_size=test_size, seed=seed))

@@ -16,6 +16,9 @@ TRUSTED_SKOPS_TYPES: tuple[str, ...] = (
     "sklearn._loss.loss.HalfBinomialLoss",
     "sklearn._loss.link.LogitLink",
     "sklearn._loss.link.Interval",
+    # SimpleImputer keeps the dtype it was fitted on; a dtype is data (a type code), and
+    # skops rebuilds it from its string without running anything.
+    "numpy.dtype",
 )
 
 

@@ -16,6 +16,7 @@ from shipyard.scaffold.render import (
     render_file,
     repository_files,
     scaffold_project,
+    write_repository_files,
 )
 
 __all__ = [
@@ -27,4 +28,5 @@ __all__ = [
     "render_file",
     "repository_files",
     "scaffold_project",
+    "write_repository_files",
 ]

@@ -32,8 +32,12 @@ class ProjectValues:
     """Name of the project: its package, image and Compose project."""
     model: str
     """The model it trains and serves."""
-    install: str
-    """What the image installs with pip: the project, with the extras it serves with."""
+    extras: str = ""
+    """The extras the image installs with the project, brackets included ("" for none)."""
+    train_options: str = ""
+    """Options of the training a Heroku dyno runs at boot (leading space included)."""
+    space_files: str = "pyproject.toml .dockerignore"
+    """What a Hugging Face Space needs of the project to build its image."""
     python_package: str = ""
     """A project's Python package name (its pyproject name with underscores)."""
     target: str = ""
@@ -49,7 +53,13 @@ class ProjectValues:
 # This repository's values: its own Dockerfile, Compose file, platform files and workflow
 # are these templates rendered with them (a test checks that they are).
 REPOSITORY = ProjectValues(
-    project="shipyard", model="attrition", install=".[postgres,onnx,dashboard,prefect]"
+    project="shipyard",
+    model="attrition",
+    extras="[postgres,onnx,dashboard,prefect]",
+    # What `auto` picks for attrition, without cross-validating the other: within Heroku's
+    # 60 s to bind the port.
+    train_options=" --algorithm logistic",
+    space_files="src pyproject.toml .dockerignore",
 )
 
 
@@ -70,6 +80,8 @@ TEMPLATES: tuple[TemplateFile, ...] = (
     TemplateFile("compose.yaml", "compose.yaml", shared=True),
     TemplateFile("env.example", ".env.example", shared=True),
     TemplateFile("Procfile", "Procfile", shared=True),
+    TemplateFile("requirements.txt", "requirements.txt", shared=True),
+    TemplateFile("python-version", ".python-version", shared=True),
     TemplateFile("render.yaml", "render.yaml", shared=True),
     TemplateFile("ci.yml", ".github/workflows/ci.yml", shared=True),
     TemplateFile("prometheus.yml", "deploy/prometheus/prometheus.yml", shared=True),
@@ -82,6 +94,7 @@ TEMPLATES: tuple[TemplateFile, ...] = (
         "grafana-dashboards.yml", "deploy/grafana/provisioning/dashboards/shipyard.yml", shared=True
     ),
     TemplateFile("space-README.md", "deploy/huggingface/README.md", shared=True),
+    TemplateFile("space-prepare.sh", "deploy/huggingface/prepare.sh", shared=True),
     # A new project's own files.
     TemplateFile("project/pyproject.toml.template", "pyproject.toml", shared=False),
     TemplateFile("project/README.md", "README.md", shared=False),
@@ -97,9 +110,9 @@ def _template_text(name: str) -> str:
 
 
 def render(text: str, values: ProjectValues, *, template: str = "<text>") -> str:
-    """``text`` with each ``@@name@@`` replaced by that value; every mark must have one."""
+    """``text`` with each ``@@name@@`` replaced by that value; every mark must name one."""
     given = values.as_dict()
-    missing = sorted({name for name in MARK.findall(text) if not given.get(name)})
+    missing = sorted({name for name in MARK.findall(text) if name not in given})
     if missing:
         raise MissingValue(template, missing)
     return MARK.sub(lambda match: given[match.group(1)], text)
@@ -116,6 +129,16 @@ def repository_files() -> dict[str, str]:
     return dict(render_file(file, REPOSITORY) for file in TEMPLATES if file.shared)
 
 
+def write_repository_files(root: Path) -> list[Path]:
+    """Render this repository's deployment files from the templates (after editing one)."""
+    written = []
+    for relative, text in repository_files().items():
+        path = root / relative
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
+
+
 def scaffold_project(destination: Path, values: ProjectValues, data: Path) -> list[Path]:
     """Write a new project into ``destination`` (new or empty): every template, the data
     file and Grafana's dashboard. Returns the files written."""
@@ -127,6 +150,8 @@ def scaffold_project(destination: Path, values: ProjectValues, data: Path) -> li
         path = destination / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+        if text.startswith("#!"):
+            path.chmod(0o755)
         written.append(path)
     copied = destination / values.data_file
     copied.parent.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from shipyard.config import Settings
 from shipyard.services.runtime import registry_for
 from shipyard.services.training import TrainingOptions, TrainingReport, train_example
@@ -62,11 +61,28 @@ def _environment(data_dir: Path) -> dict[str, str]:
     return {**kept, "SHIPYARD_DATA_DIR": str(data_dir)}
 
 
+def _shipyard(env: dict[str, str], *arguments: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "shipyard", *arguments],
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
 def test_a_server_answers_with_the_trained_model(report: TrainingReport, data_dir: Path) -> None:
+    """Auth on, as in production: the smoke test calls with a key of its own."""
     port = _free_port()
     env = _environment(data_dir)
+    _shipyard(env, "db", "upgrade")
+    minted = _shipyard(env, "keys", "create", "--name", "tests", "--scopes", "predict,read")
+    key = minted.strip().splitlines()[-1]
     server = subprocess.Popen(
-        [sys.executable, "-m", "shipyard", "serve", "--port", str(port)],
+        [sys.executable, "-m", "shipyard", "serve", "--port", str(port), "--no-migrate"],
         cwd=PROJECT,
         env=env,
         stdout=subprocess.PIPE,
@@ -80,7 +96,7 @@ def test_a_server_answers_with_the_trained_model(report: TrainingReport, data_di
                 *("--url", f"http://127.0.0.1:{port}", "--model", MODEL, "--wait", "120"),
             ],
             cwd=PROJECT,
-            env=env,
+            env={**env, "SHIPYARD_API_KEY": key},
             capture_output=True,
             text=True,
             timeout=180,
