@@ -66,10 +66,11 @@ ENV PATH=/opt/venv/bin:$PATH \
     SHIPYARD_DATA_DIR=/data \
     MLFLOW_TRACKING_URI=sqlite:////opt/registry/mlflow.db
 
-# The project's pyproject.toml names the models it serves (a project made by `shipyard init`
-# declares them there); the working directory is where shipyard looks for it.
+# The project's files as the build saw them: its pyproject.toml names the models it serves
+# (a project made by `shipyard init` declares them there, with their data and pipeline, so
+# that a container can train them too); the working directory is where shipyard looks.
 WORKDIR /app
-COPY --from=builder /src/pyproject.toml /app/pyproject.toml
+COPY --from=builder /src /app
 USER 1000:1000
 
 # --- space: a Hugging Face Space (docs/deploy/huggingface.md) -----------------------------

@@ -50,6 +50,18 @@ class ShipyardError(Exception):
         """Fields added to the JSON error body beside ``error`` and ``detail``."""
         return {}
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled as it is, not rebuilt from its constructor's arguments (subclasses take
+        # other ones): an error raised in another process (a Dask worker) arrives whole.
+        return (_restored, (type(self), self.args, self.__dict__))
+
+
+def _restored(kind: type[ShipyardError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = Exception.__new__(kind)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class Unauthenticated(ShipyardError):
     """No credentials were sent, or the ones sent are not valid (unknown, revoked, expired)."""

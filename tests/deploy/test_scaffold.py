@@ -4,6 +4,7 @@ templates)."""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tomllib
@@ -14,7 +15,10 @@ import yaml
 from typer.testing import CliRunner
 
 from shipyard.cli.main import app
+from shipyard.db import open_database
+from shipyard.db.predictions import count_predictions
 from shipyard.scaffold import REPOSITORY, MissingValue, render, repository_files
+from tests.conftest import temporary_postgres_database
 from tests.deploy.tools import hadolint, run, tool, workflow_schema_check
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,22 +53,29 @@ def credit_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory, credit_data: Path) -> Path:
+    """The project, installing shipyard from this checkout (it is not on PyPI yet)."""
     directory = tmp_path_factory.mktemp("work") / "credit-scoring"
     result = CliRunner().invoke(
         app,
         [
             *("init", str(directory), "--data", str(credit_data)),
             *("--target", "Status", "--drop", "rownames", "--model", "credit"),
+            *("--shipyard-source", str(ROOT)),
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "model 'credit': predicts 'Status' (4454 rows, 13 inputs)" in result.output
-    assert "ROC AUC for 'bad'" in result.output  # the rarer class
+    said = _flat(result.output)
+    assert "model 'credit': predicts 'Status' (4454 labelled rows, 13 inputs)" in said
+    assert "ROC AUC for 'bad'" in said  # the rarer class
+    assert "pip install -e '.[dev]'" in said
     return directory
 
 
 def test_the_project_declares_its_model(project: Path) -> None:
     declared = tomllib.loads((project / "pyproject.toml").read_text())
+    assert declared["project"]["dependencies"][0] == (
+        f"shipyard[postgres,onnx,dashboard,prefect] @ {ROOT.as_uri()}"
+    )
     assert declared["tool"]["shipyard"]["models"]["credit"] == {
         "data": "data/credit.csv",
         "target": "Status",
@@ -97,22 +108,39 @@ def _without_shipyard_settings() -> dict[str, str]:
     }
 
 
-def test_the_projects_own_tests_pass(project: Path) -> None:
-    """They train the user's pipeline on the user's data, check its holdout ROC AUC, start
-    `shipyard serve` in the project and smoke-test it."""
+def test_the_project_installs_with_pip(project: Path) -> None:
+    """pip builds the project and resolves its dependencies, shipyard from its source."""
     result = run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        [sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "--report", "-", "."],
         cwd=project,
-        env=_without_shipyard_settings(),
         timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "2 passed" in result.stdout
+    installed = {item["metadata"]["name"] for item in json.loads(result.stdout)["install"]}
+    assert "credit-scoring" in installed
+
+
+def test_the_projects_own_tests_pass_with_the_log_in_postgres(project: Path) -> None:
+    """They train the user's pipeline on the user's data, check its holdout ROC AUC, start
+    `shipyard serve` in the project and smoke-test it, as the project's CI does."""
+    with temporary_postgres_database() as url:
+        result = run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+            cwd=project,
+            env={**_without_shipyard_settings(), "SHIPYARD_TEST_POSTGRES_URL": url},
+            timeout=600,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "2 passed" in result.stdout
+        database = open_database(url)
+        with database.session_scope() as session:
+            assert count_predictions(session) == 1  # the smoke test's
+        database.dispose()
 
 
 def test_the_project_passes_its_own_lint_job(project: Path) -> None:
-    for command in (["check", "."], ["format", "--check", "."]):
-        result = run([tool("ruff"), *command], cwd=project)
+    for command in (["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy"]):
+        result = run([tool(command[0]), *command[1:]], cwd=project, timeout=300)
         assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -162,6 +190,20 @@ def test_init_says_what_to_fix(credit_data: Path, tmp_path: Path) -> None:
     )
     assert unknown.exit_code == 2
     assert "'status' is not a column of the data" in _flat(unknown.output)
+    no_target = runner.invoke(
+        app,
+        [
+            *("init", str(tmp_path / "d"), "--data", str(credit_data)),
+            *("--target", "Status", "--drop", "Status"),
+        ],
+    )
+    assert no_target.exit_code == 2
+    assert "'Status' is the target: keep it" in _flat(no_target.output)
+    shadowing = runner.invoke(
+        app, ["init", str(tmp_path / "pandas"), "--data", str(credit_data), "--target", "Status"]
+    )
+    assert shadowing.exit_code == 2
+    assert "'pandas' is already a Python module here" in _flat(shadowing.output)
     several = runner.invoke(
         app, ["init", str(tmp_path / "b"), "--data", str(credit_data), "--target", "Home"]
     )

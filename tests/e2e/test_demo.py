@@ -48,7 +48,7 @@ def test_demo_trains_serves_and_its_curl_example_works(tmp_path: Path, dashboard
     try:
         wait_until_ready(url, process, timeout=240)
         output = log_path.read_text()
-        assert "No @champion for attrition yet: training the example." in output
+        assert "No @champion for attrition yet: training it." in output
         assert "@champion -> version 1" in output
         [curl] = [line for line in output.splitlines() if line.startswith("curl -s -X POST")]
         words = shlex.split(curl)

@@ -1,9 +1,18 @@
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
 import shipyard.errors as errors
-from shipyard.errors import FieldProblem, InvalidRecords
+from shipyard.errors import (
+    FieldProblem,
+    InvalidInput,
+    InvalidRecords,
+    ModelNotFound,
+    ModelVersionNotFound,
+    ShipyardError,
+)
 
 
 def test_every_public_error_belongs_to_one_of_the_four_kinds() -> None:
@@ -39,3 +48,16 @@ def test_invalid_records_summarises_the_first_problem_and_counts_the_rest() -> N
 )
 def test_messages_name_the_thing_to_fix(error: errors.ShipyardError, text: str) -> None:
     assert text in error.detail
+
+
+@pytest.mark.parametrize(
+    "error",
+    [ModelVersionNotFound("churn", "3"), ModelNotFound("churn"), InvalidInput("bad value")],
+)
+def test_an_error_from_another_process_arrives_whole(error: ShipyardError) -> None:
+    """Dask workers send their errors back pickled: each must unpickle to the same class
+    and the same sentence, whatever its constructor takes."""
+    arrived = pickle.loads(pickle.dumps(error))
+    assert type(arrived) is type(error)
+    assert arrived.detail == error.detail
+    assert str(arrived) == str(error)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import keyword
 import re
 from pathlib import Path
 from typing import Annotated
@@ -10,20 +12,35 @@ from typing import Annotated
 import pandas as pd
 import typer
 
+from shipyard import __version__
 from shipyard.cli.context import console
-from shipyard.scaffold import ProjectValues, scaffold_project
+from shipyard.scaffold import PROJECT_EXTRAS, ProjectValues, scaffold_project
+from shipyard.training.datasets import read_table
 
 NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 
 
-def _read(data: Path) -> pd.DataFrame:
-    if not data.is_file():
-        raise typer.BadParameter(f"{data} is not a file", param_hint="--data")
-    if data.suffix.lower() in {".parquet", ".pq"}:
-        return pd.read_parquet(data)
-    if data.suffix.lower() != ".csv":
-        raise typer.BadParameter("use a .csv or .parquet file", param_hint="--data")
-    return pd.read_csv(data)
+def _package_name(project: str) -> str:
+    """The project's Python package: it must not shadow a module Python would import."""
+    package = project.replace("-", "_")
+    if keyword.iskeyword(package) or importlib.util.find_spec(package) is not None:
+        raise typer.BadParameter(
+            f"{package!r} is already a Python module here: the project's package would "
+            "shadow it; choose another folder name",
+            param_hint="DIRECTORY",
+        )
+    return package
+
+
+def _shipyard_requirement(source: str | None) -> str:
+    """The project's dependency on shipyard: this version from PyPI, or ``source``."""
+    extras = "shipyard" + PROJECT_EXTRAS
+    if source is None:
+        return f"{extras}=={__version__}"
+    path = Path(source).expanduser()
+    if path.exists():
+        return f"{extras} @ {path.resolve().as_uri()}"
+    return f"{extras} @ {source}"  # a URL pip understands, e.g. git+https://...
 
 
 def _positive_label(frame: pd.DataFrame, target: str, given: str | None) -> str:
@@ -66,6 +83,13 @@ def init(
         list[str] | None,
         typer.Option(help="A column that is not an input (an id, a date); repeat for more."),
     ] = None,
+    shipyard_source: Annotated[
+        str | None,
+        typer.Option(
+            help="Where the project installs shipyard from: a folder or a pip URL "
+            "(git+https://...). Default: this version from PyPI."
+        ),
+    ] = None,
 ) -> None:
     """Make a project around your model: its pipeline, training declaration and tests, with
     a Dockerfile, Compose file, Heroku/Render/Spaces files and a GitHub Actions workflow."""
@@ -78,27 +102,38 @@ def init(
                 f"{value!r}: use lower-case letters, digits, - and _, starting with a letter",
                 param_hint=hint,
             )
-    frame = _read(data)
+    package = _package_name(project)
+    frame = read_table(data)
     dropped = drop or []
     unknown = [column for column in dropped if column not in frame.columns]
     if unknown:
         raise typer.BadParameter(f"no column {', '.join(map(repr, unknown))}", param_hint="--drop")
+    if target in dropped:
+        raise typer.BadParameter(f"{target!r} is the target: keep it", param_hint="--drop")
+    positive_label = _positive_label(frame, target, positive)
     values = ProjectValues(
         project=project,
         model=name,
-        python_package=project.replace("-", "_"),
-        space_files=f"{project.replace('-', '_')} data pyproject.toml .dockerignore",
-        target=target,
-        positive_label=_positive_label(frame, target, positive),
+        extras="",  # the project's own dependencies name shipyard's extras
+        python_package=package,
+        space_files=f"{package} data pyproject.toml .dockerignore",
+        # Written into pyproject.toml as TOML strings: JSON's escaping is TOML's.
+        target=json.dumps(target),
+        positive_label=json.dumps(positive_label),
         data_file=f"data/{name}{data.suffix.lower()}",
-        drop=json.dumps(dropped),  # a TOML array of strings is written as JSON writes it
+        drop=json.dumps(dropped),
+        shipyard_requirement=json.dumps(_shipyard_requirement(shipyard_source)),
     )
     written = scaffold_project(directory, values, data)
     console.print(f"[green]✓[/] {len(written)} files in {directory}")
+    labelled = int(frame[target].notna().sum())
     console.print(
-        f"  model {name!r}: predicts {target!r} ({len(frame)} rows, "
-        f"{len(frame.columns) - 1 - len(dropped)} inputs), ROC AUC for "
-        f"{values.positive_label!r}"
+        f"  model {name!r}: predicts {target!r} ({labelled} labelled rows, "
+        f"{len(frame.columns) - 1 - len(dropped)} inputs), ROC AUC for {positive_label!r}",
+        markup=False,
     )
-    console.print(f"next:\n  cd {directory}\n  pip install -e '.[dev]'\n  shipyard train {name}")
-    console.print("  shipyard serve\n  pytest")
+    console.print(
+        f"next:\n  cd {directory}\n  pip install -e '.[dev]'\n  shipyard train {name}\n"
+        "  shipyard serve\n  pytest",
+        markup=False,
+    )

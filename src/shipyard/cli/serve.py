@@ -16,9 +16,10 @@ from shipyard.config import Settings, duration_text
 from shipyard.db import Database, upgrade_database
 from shipyard.domain.auth import Scope
 from shipyard.errors import DatabaseUnavailable, ModelNotFound, ModelVersionNotFound
+from shipyard.project import project_models
 from shipyard.services import keys as api_keys
 from shipyard.services.runtime import registry_for
-from shipyard.training.datasets import EXAMPLES
+from shipyard.training.datasets import EXAMPLES, training_dataset
 
 APP_FACTORY = "shipyard.api.app:create_app"
 
@@ -116,8 +117,8 @@ def _auth_header(key: str | None) -> str:
 def _curl_example(settings: Settings, host: str, base: str, key: str | None) -> str:
     name = settings.serving.served_default()
     record: dict[str, object] = {}
-    if name in EXAMPLES:
-        features, _ = EXAMPLES[name].load()
+    if name in EXAMPLES or name in project_models():
+        features, _ = training_dataset(name).load()
         record = {k: (v.item() if hasattr(v, "item") else v) for k, v in features.iloc[0].items()}
     body = shlex.quote(json.dumps(record))
     return (
@@ -152,9 +153,9 @@ def demo(
                 f"[green]✓[/] {name} @{settings.serving.alias} is version {version.version}"
             )
         except (ModelNotFound, ModelVersionNotFound):
-            if name not in EXAMPLES:
+            if name not in EXAMPLES and name not in project_models():
                 raise
-            console.print(f"No @{settings.serving.alias} for {name} yet: training the example.")
+            console.print(f"No @{settings.serving.alias} for {name} yet: training it.")
             from shipyard.services.training import TrainingOptions
 
             run_training(name, TrainingOptions(alias=settings.serving.alias))

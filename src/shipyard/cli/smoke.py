@@ -12,8 +12,6 @@ from shipyard.cli.context import console, error_console
 from shipyard.client import ApiError, ShipyardClient
 from shipyard.schemas.models import InputFieldRead
 
-NUMBER_TYPES = {"integer", "number"}
-
 
 class SmokeFailed(Exception):
     pass
@@ -97,7 +95,7 @@ def smoke(
                 f"[bold red]smoke test failed:[/] HTTP {error.status}: {error.detail}"
             )
             raise typer.Exit(1) from None
-        except (SmokeFailed, httpx.TransportError) as error:
+        except (SmokeFailed, httpx.HTTPError, httpx.InvalidURL) as error:
             error_console.print(f"[bold red]smoke test failed:[/] {error}")
             raise typer.Exit(1) from None
     console.print(f"[green]✓[/] {url} passed the smoke test")

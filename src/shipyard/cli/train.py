@@ -79,9 +79,10 @@ def run_training(name: str, options: TrainingOptions) -> TrainingReport:
     return report
 
 
-def _champion(name: str) -> str | None:
+def _served_version(name: str) -> str | None:
+    settings = current_settings()
     try:
-        return registry_for(current_settings()).resolve(name, "champion").version
+        return registry_for(settings).resolve(name, settings.serving.alias).version
     except (ModelNotFound, ModelVersionNotFound):
         return None
 
@@ -103,7 +104,8 @@ def train(
         bool,
         typer.Option(
             "--if-missing",
-            help="Do nothing when the model has a @champion already (a container's first start).",
+            help="Do nothing when the serving alias (@champion) names a version already "
+            "(a container's first start).",
         ),
     ] = False,
 ) -> None:
@@ -111,8 +113,9 @@ def train(
     from shipyard.services.training import TrainingOptions
 
     if if_missing:
-        champion = _champion(name)
-        if champion is not None:
-            console.print(f"[green]✓[/] {name}@champion is version {champion}: nothing to train")
+        served = _served_version(name)
+        if served is not None:
+            alias = current_settings().serving.alias
+            console.print(f"[green]✓[/] {name}@{alias} is version {served}: nothing to train")
             return
     run_training(name, TrainingOptions(algorithm=algorithm, test_size=test_size, seed=seed))

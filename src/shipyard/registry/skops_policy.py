@@ -16,8 +16,8 @@ TRUSTED_SKOPS_TYPES: tuple[str, ...] = (
     "sklearn._loss.loss.HalfBinomialLoss",
     "sklearn._loss.link.LogitLink",
     "sklearn._loss.link.Interval",
-    # SimpleImputer keeps the dtype it was fitted on; a dtype is data (a type code), and
-    # skops rebuilds it from its string without running anything.
+    # SimpleImputer keeps the dtype it was fitted on. skops rebuilds a dtype from an empty
+    # array read with np.load(allow_pickle=False): data, no code run.
     "numpy.dtype",
 )
 

@@ -8,6 +8,7 @@ Dockerfile, YAML, shell or GitHub expression uses, so the files stay readable as
 """
 
 from shipyard.scaffold.render import (
+    PROJECT_EXTRAS,
     REPOSITORY,
     MissingValue,
     ProjectValues,
@@ -20,6 +21,7 @@ from shipyard.scaffold.render import (
 )
 
 __all__ = [
+    "PROJECT_EXTRAS",
     "REPOSITORY",
     "MissingValue",
     "ProjectValues",

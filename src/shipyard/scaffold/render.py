@@ -45,17 +45,22 @@ class ProjectValues:
     data_file: str = ""
     drop: str = "[]"
     """Columns that are not inputs, as a TOML array."""
+    shipyard_requirement: str = ""
+    """The project's dependency on shipyard, as a TOML string."""
 
     def as_dict(self) -> dict[str, str]:
         return {key: str(value) for key, value in asdict(self).items()}
 
+
+# What a project's image serves with, as this repository's image does.
+PROJECT_EXTRAS = "[postgres,onnx,dashboard,prefect]"
 
 # This repository's values: its own Dockerfile, Compose file, platform files and workflow
 # are these templates rendered with them (a test checks that they are).
 REPOSITORY = ProjectValues(
     project="shipyard",
     model="attrition",
-    extras="[postgres,onnx,dashboard,prefect]",
+    extras=PROJECT_EXTRAS,
     # What `auto` picks for attrition, without cross-validating the other: within Heroku's
     # 60 s to bind the port.
     train_options=" --algorithm logistic",

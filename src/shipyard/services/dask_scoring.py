@@ -22,7 +22,7 @@ from typing import Any
 import pyarrow as pa
 
 from shipyard.config import ServingSettings
-from shipyard.errors import InvalidInput
+from shipyard.errors import InvalidInput, Unavailable
 from shipyard.registry import ModelRegistry
 from shipyard.services.scoring import ScoredChunk, score_chunk, scoring_threads
 from shipyard.serving.models import ServedModel
@@ -31,6 +31,17 @@ from shipyard.serving.models import ServedModel
 class DaskNotInstalled(InvalidInput):
     def __init__(self) -> None:
         super().__init__("the dask engine needs the dask extra: pip install 'shipyard[dask]'")
+
+
+class DaskClusterUnavailable(Unavailable):
+    def __init__(self, scheduler: str, error: BaseException) -> None:
+        super().__init__(
+            f"no Dask cluster with a worker at {scheduler} within {WAIT_SECONDS:g} s "
+            f"({type(error).__name__}: {error})"
+        )
+
+
+WAIT_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -53,7 +64,9 @@ class ModelSource:
         )
 
 
+# The versions a worker has loaded, the latest last: a long-lived cluster keeps a few.
 _LOADED: dict[tuple[str, ...], ServedModel] = {}
+KEPT_VERSIONS = 2
 _LOADING = Lock()
 
 
@@ -67,6 +80,8 @@ def _served_on_worker(source: ModelSource) -> ServedModel:
             registry = ModelRegistry(source.tracking_uri, root)
             served = load_served_model(registry, source.name, source.serving, source.version)
             _LOADED[source.cache_key()] = served
+            while len(_LOADED) > KEPT_VERSIONS:
+                del _LOADED[next(iter(_LOADED))]
         return served
 
 
@@ -103,6 +118,20 @@ def model_source(
 
 
 @contextmanager
+def _connected(distributed: Any, scheduler: str) -> Iterator[Any]:
+    try:
+        client = distributed.Client(scheduler, timeout=WAIT_SECONDS)
+    except (OSError, TimeoutError) as error:
+        raise DaskClusterUnavailable(scheduler, error) from None
+    with client:
+        try:  # tasks would wait for ever on a cluster without workers
+            client.wait_for_workers(1, timeout=WAIT_SECONDS)
+        except TimeoutError as error:
+            raise DaskClusterUnavailable(scheduler, error) from None
+        yield client
+
+
+@contextmanager
 def dask_engine(source: ModelSource, scheduler: str | None = None) -> Iterator[DaskEngine]:
     """An engine on the cluster at ``scheduler``, or on a LocalCluster of one single-threaded
     worker process per core, started here and stopped after."""
@@ -114,7 +143,7 @@ def dask_engine(source: ModelSource, scheduler: str | None = None) -> Iterator[D
     # levels when imported); a failed chunk raises its own error here.
     logging.getLogger("distributed").setLevel(logging.WARNING)
     if scheduler:
-        with distributed.Client(scheduler) as client:
+        with _connected(distributed, scheduler) as client:
             yield DaskEngine(client, source)
         return
     workers = scoring_threads()

@@ -5,10 +5,12 @@ pipeline."""
 
 from __future__ import annotations
 
+import functools
 import importlib
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -39,7 +41,11 @@ class ExampleDataset:
         missing = [c for c in (self.target, *self.drop) if c not in frame.columns]
         if missing:
             raise InvalidInput(f"{self.description}: no column {', '.join(map(repr, missing))}")
-        frame = frame.drop(columns=list(self.drop))
+        if self.target in self.drop:
+            raise InvalidInput(f"{self.description}: the target {self.target!r} is in drop")
+        # A row without its label teaches nothing (and "nan" is no class).
+        frame = frame[frame[self.target].notna()].drop(columns=list(self.drop))
+        frame = frame.reset_index(drop=True)
         target = frame.pop(self.target).astype(str)
         if self.positive_label not in set(target):
             raise InvalidInput(
@@ -93,30 +99,50 @@ def example(name: str) -> ExampleDataset:
         raise UnknownExample(name) from None
 
 
-def _read_table(model: ProjectModel) -> Callable[[], pd.DataFrame]:
-    def load() -> pd.DataFrame:
-        if not model.data.exists():
-            raise InvalidInput(f"{model.name}: the data file {model.data} does not exist")
-        if model.data.suffix.lower() in {".parquet", ".pq"}:
-            return pd.read_parquet(model.data)
-        return pd.read_csv(model.data)
-
-    return load
+def read_table(path: Path) -> pd.DataFrame:
+    """A user's data file: CSV or Parquet."""
+    if not path.is_file():
+        raise InvalidInput(f"the data file {path} does not exist")
+    suffix = path.suffix.lower()
+    if suffix in {".parquet", ".pq"}:
+        return pd.read_parquet(path)
+    if suffix != ".csv":
+        raise InvalidInput(f"{path.name}: use a .csv or .parquet file")
+    return pd.read_csv(path)
 
 
 class UnknownPipeline(InvalidInput):
     pass
 
 
+def _forget_other_projects(module_name: str, root: Path) -> None:
+    """Drop a module of that name imported from another project's folder (an earlier
+    project in the same process), so that this project's own is imported. Installed
+    packages are left alone."""
+    top = module_name.partition(".")[0]
+    imported = sys.modules.get(top)
+    where = getattr(imported, "__file__", None)
+    if where is None or "site-packages" in where or Path(where).is_relative_to(root):
+        return
+    for name in [n for n in sys.modules if n == top or n.startswith(f"{top}.")]:
+        del sys.modules[name]
+
+
 def _import_pipeline(model: ProjectModel, reference: str) -> PipelineFactory:
     module_name, _, function_name = reference.partition(":")
+    _forget_other_projects(module_name, model.root)
     root = str(model.root)
-    if root not in sys.path:
-        sys.path.insert(0, root)  # the project's own modules, as `python -m` would see them
+    # The project's own modules, as `python -m` from its folder would see them; only while
+    # importing, so that no file of the project shadows a library afterwards.
+    sys.path.insert(0, root)
     try:
         module = importlib.import_module(module_name)
-    except ImportError as error:
-        raise UnknownPipeline(f"{model.name}: cannot import {module_name!r}: {error}") from None
+    except Exception as error:  # not found, a syntax error, an error at its top level
+        raise UnknownPipeline(
+            f"{model.name}: cannot import {module_name!r}: {type(error).__name__}: {error}"
+        ) from None
+    finally:
+        sys.path.remove(root)
     factory = getattr(module, function_name, None)
     if not callable(factory):
         raise UnknownPipeline(f"{model.name}: {module_name} has no function {function_name!r}")
@@ -129,7 +155,7 @@ def _project_dataset(model: ProjectModel) -> ExampleDataset:
         description=f"{model.data.name} ({model.name}, declared in pyproject.toml)",
         target=model.target,
         positive_label=model.positive_label,
-        load_frame=_read_table(model),
+        load_frame=functools.partial(read_table, model.data),
         drop=model.drop,
         pipeline=_import_pipeline(model, model.pipeline) if model.pipeline else None,
     )

@@ -1,7 +1,8 @@
 """The @@model@@ model trains, beats chance on its holdout, and a real server answers with it.
 
-Everything runs on shipyard's embedded default (SQLite and a local MLflow store in a temporary
-folder), so these tests need no service; CI runs them as they are.
+They run on shipyard's embedded default (SQLite and a local MLflow store in a temporary
+folder), so they need no service; with SHIPYARD_TEST_POSTGRES_URL set (CI's PostgreSQL
+service), the server's prediction log is in that database instead.
 """
 
 from __future__ import annotations
@@ -51,14 +52,19 @@ def _free_port() -> int:
 
 
 def _environment(data_dir: Path) -> dict[str, str]:
-    """This machine's environment without its shipyard settings: the embedded default."""
+    """This machine's environment without its shipyard settings: the embedded default, with
+    the prediction log in PostgreSQL where CI gives one (SHIPYARD_TEST_POSTGRES_URL)."""
     kept = {
         name: value
         for name, value in os.environ.items()
         if not name.startswith("SHIPYARD_")
         and name not in {"DATABASE_URL", "MLFLOW_TRACKING_URI", "PORT"}
     }
-    return {**kept, "SHIPYARD_DATA_DIR": str(data_dir)}
+    env = {**kept, "SHIPYARD_DATA_DIR": str(data_dir)}
+    postgres = os.environ.get("SHIPYARD_TEST_POSTGRES_URL")
+    if postgres:
+        env["SHIPYARD_DATABASE_URL"] = postgres
+    return env
 
 
 def _shipyard(env: dict[str, str], *arguments: str) -> str:
