@@ -108,7 +108,8 @@ def test_bulk_scoring_says_what_is_wrong_with_the_file(
 def test_unknown_example_is_a_clean_error(cli_env: dict[str, str]) -> None:
     result = CliRunner().invoke(app, ["train", "churn"], env=cli_env)
     assert result.exit_code == 1
-    assert "no example named 'churn'; choose one of: attrition" in result.output
+    flat = " ".join(result.output.split())
+    assert "no example or project model named 'churn'; choose one of: attrition" in flat
 
 
 def test_db_commands_on_an_unreachable_database_say_so_in_one_line(
