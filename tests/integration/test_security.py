@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from fastapi.routing import iter_route_contexts
@@ -77,6 +78,7 @@ ADMIN_BAD_BODY = {"none": 401, "predict": 403, "read": 403, "admin": 422}
 EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/livez"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
+    ("GET", "/ping"): PUBLIC,  # MLflow's name for /readyz
     ("GET", "/health"): PUBLIC,
     ("GET", "/metrics"): ADMIN,
     # The login takes form fields: the JSON body of this test is refused as incomplete,
@@ -86,6 +88,9 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/v1/auth/me"): MODELS,
     ("POST", "/predict"): PREDICT,
     ("POST", "/v1/models/{name}/predict"): PREDICT,
+    # MLflow's scoring protocol: the same access as /predict.
+    ("POST", "/invocations"): PREDICT,
+    ("POST", "/v1/models/{name}/invocations"): PREDICT,
     ("GET", "/v1/models"): MODELS,
     ("GET", "/v1/models/{name}"): MODELS,
     ("POST", "/v1/models/{name}/reload"): ADMIN,
@@ -158,7 +163,11 @@ def test_every_route_answers_each_scope_as_the_matrix_says(
     for (method, path), expected in EXPECTED.items():
         for who, status in expected.items():
             url = path.replace("{name}", "attrition").replace("{prediction_id}", owned)
-            body = {"label": "Yes"} if path.endswith("/feedback") else attrition_record()
+            body: dict[str, Any] = attrition_record()
+            if path.endswith("/feedback"):
+                body = {"label": "Yes"}
+            elif path.endswith("/invocations"):
+                body = {"dataframe_records": [attrition_record()]}
             response = client.request(
                 method,
                 url,

@@ -26,6 +26,12 @@ class PredictResponse(BaseModel):
     predictions: list[PredictedRecordRead]
 
 
+class InvocationsRead(BaseModel):
+    """MLflow's answer at ``/invocations``: the predicted label of each record, in order."""
+
+    predictions: list[str]
+
+
 class FeedbackCreate(BaseModel):
     model_config = {"extra": "forbid"}
 

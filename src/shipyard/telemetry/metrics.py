@@ -30,7 +30,7 @@ UNMATCHED_ROUTE = "unmatched"
 series of their own."""
 
 
-PROBE_ROUTES = frozenset({"/livez", "/readyz", "/health", "/metrics"})
+PROBE_ROUTES = frozenset({"/livez", "/readyz", "/ping", "/health", "/metrics"})
 """Routes that monitors call on a schedule: left out of the request totals alerts read."""
 
 

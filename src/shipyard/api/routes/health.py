@@ -70,6 +70,12 @@ async def get_readiness(runtime: RuntimeDep) -> JSONResponse:
     return JSONResponse(readiness.model_dump(), status_code=status)
 
 
+@router.get("/ping", response_model=ReadinessRead, responses={503: {"model": ReadinessRead}})
+async def get_ping(runtime: RuntimeDep) -> JSONResponse:
+    """``mlflow models serve``'s probe, which MLflow's clients wait on: ``/readyz``."""
+    return await get_readiness(runtime)
+
+
 @router.get("/health", response_model=HealthRead)
 async def get_health(runtime: RuntimeDep) -> HealthRead:
     """A JSON summary for uptime monitors: status, model_loaded, version."""

@@ -11,6 +11,7 @@ these routes to the same matrix as every other.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pydantic_core
@@ -23,8 +24,9 @@ from shipyard.api.observing import note_predictions, request_id_of
 from shipyard.api.security import CREDENTIAL_SCHEMES, authorize
 from shipyard.domain.auth import Scope
 from shipyard.errors import UnsupportedMediaType
-from shipyard.schemas.predictions import PredictResponse
+from shipyard.schemas.predictions import InvocationsRead, PredictResponse
 from shipyard.services import predicting
+from shipyard.serving import mlflow_scoring
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
@@ -58,6 +60,34 @@ PREDICT_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+INVOKE_OPERATION: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "description": "One of MLflow's formats, and optionally params (ignored)",
+                    "properties": {
+                        "dataframe_split": {"type": "object"},
+                        "dataframe_records": {"type": "array", "items": {"type": "object"}},
+                        "instances": {"type": "array", "items": {"type": "object"}},
+                        "inputs": {"oneOf": [{"type": "object"}, {"type": "array"}]},
+                        "params": {"type": "object"},
+                    },
+                }
+            }
+        },
+    },
+    "parameters": [_IDEMPOTENCY_PARAMETER],
+    "security": CREDENTIAL_SCHEMES,
+}
+INVOKE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": InvocationsRead, "description": "The predicted label of each record."},
+    **ERROR_RESPONSES,
+}
+
+
 def _require_json(request: Request) -> None:
     """Refuse bodies not declared as JSON: a plain HTML form cannot post predictions."""
     content_type = request.headers.get("content-type", "")
@@ -81,24 +111,65 @@ def _idempotency_key(request: Request) -> str | None:
     )
 
 
-async def _predict(request: Request, name: str | None) -> Response:
+async def _score(
+    request: Request, name: str | None, records_of: Callable[[bytes], bytes] | None = None
+) -> predicting.PredictionOutcome:
+    """Authorize, then score and log the body's records (``records_of`` turns another
+    protocol's body into shipyard's): one path, whatever the protocol."""
     caller = await authorize(request, Scope.PREDICT)
     _require_json(request)
     idempotency_key = _idempotency_key(request)
     runtime = runtime_of(request)
+    body = await request.body()
     outcome = await predicting.predict(
         runtime,
         name if name is not None else runtime.models.default,
-        await request.body(),
+        records_of(body) if records_of is not None else body,
         request_id=request_id_of(request.scope),
         caller_id=caller.caller_id,
         idempotency_key=idempotency_key,
     )
     note_predictions(request.scope, outcome.response["predictions"])
-    response = Response(pydantic_core.to_json(outcome.response), media_type="application/json")
+    return outcome
+
+
+def _json_response(answer: Any, outcome: predicting.PredictionOutcome) -> Response:
+    response = Response(pydantic_core.to_json(answer), media_type="application/json")
     if outcome.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return response
+
+
+async def _predict(request: Request, name: str | None) -> Response:
+    outcome = await _score(request, name)
+    return _json_response(outcome.response, outcome)
+
+
+def _mlflow_records(body: bytes) -> bytes:
+    try:
+        parsed = pydantic_core.from_json(body)
+    except ValueError:
+        raise mlflow_scoring.InvalidInvocation("the body is not valid JSON") from None
+    return pydantic_core.to_json(mlflow_scoring.records_of(parsed))
+
+
+async def _invoke(request: Request, name: str | None) -> Response:
+    outcome = await _score(request, name, _mlflow_records)
+    return _json_response(
+        mlflow_scoring.invocation_answer(outcome.response["predictions"]), outcome
+    )
+
+
+async def invoke_model(name: str, request: Request) -> Response:
+    """MLflow's scoring protocol (``mlflow models serve``): ``dataframe_split``,
+    ``dataframe_records``, ``instances`` or ``inputs``; answers ``{"predictions": [label,
+    ...]}``. Every record is logged before the answer is sent, as by ``/predict``."""
+    return await _invoke(request, name)
+
+
+async def invoke_default_model(request: Request) -> Response:
+    """``/invocations`` of ``mlflow models serve``: the default model."""
+    return await _invoke(request, None)
 
 
 async def predict_with_model(name: str, request: Request) -> Response:
@@ -117,9 +188,11 @@ async def predict_with_default_model(request: Request) -> Response:
 def add_predict_routes(app: FastAPI) -> None:
     """Added to the app itself, first, rather than through an included router: FastAPI
     matches an included router's routes twice per request (~50 µs here)."""
-    for path, endpoint in (
-        ("/v1/models/{name}/predict", predict_with_model),
-        ("/predict", predict_with_default_model),
+    for path, endpoint, operation, responses in (
+        ("/v1/models/{name}/predict", predict_with_model, PREDICT_OPERATION, PREDICT_RESPONSES),
+        ("/predict", predict_with_default_model, PREDICT_OPERATION, PREDICT_RESPONSES),
+        ("/v1/models/{name}/invocations", invoke_model, INVOKE_OPERATION, INVOKE_RESPONSES),
+        ("/invocations", invoke_default_model, INVOKE_OPERATION, INVOKE_RESPONSES),
     ):
         app.add_api_route(
             path,
@@ -127,6 +200,6 @@ def add_predict_routes(app: FastAPI) -> None:
             methods=["POST"],
             tags=["predict"],
             response_class=Response,
-            responses=PREDICT_RESPONSES,
-            openapi_extra=PREDICT_OPERATION,
+            responses=responses,
+            openapi_extra=operation,
         )
