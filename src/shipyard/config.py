@@ -56,7 +56,7 @@ class ServingSettings(BaseModel):
 
     model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
 
-    models: list[str] = Field(default_factory=lambda: default_served_models())
+    models: list[str] = Field(default_factory=default_served_models)
     """Registered model names to serve; each is loaded from its ``@champion`` alias. Default:
     the models of ``[tool.shipyard.models]`` in the working directory's ``pyproject.toml``
     (a project made by ``shipyard init``), else ``attrition``."""
