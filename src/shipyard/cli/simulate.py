@@ -16,7 +16,7 @@ from shipyard.cli.context import console
 from shipyard.client import ShipyardClient
 from shipyard.registry import input_schema_of
 from shipyard.services.simulation import concept_labels, draw, holdout_of, shift_records
-from shipyard.training.datasets import EXAMPLES
+from shipyard.training.datasets import EXAMPLES, read_table
 
 
 def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -34,7 +34,7 @@ def _source(model: str, data: Path | None, target: str | None) -> tuple[pd.DataF
                 param_hint="--data",
             )
         return holdout_of(model)
-    frame = pd.read_parquet(data) if data.suffix in {".parquet", ".pq"} else pd.read_csv(data)
+    frame = read_table(data)
     if target is None:
         return frame, None
     return frame.drop(columns=[target]), frame[target].astype(str)

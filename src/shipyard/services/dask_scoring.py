@@ -73,13 +73,14 @@ _LOADING = Lock()
 def _served_on_worker(source: ModelSource) -> ServedModel:
     from shipyard.services.loading import load_served_model
 
+    key = source.cache_key()
     with _LOADING:  # a worker's threads load a version once between them
-        served = _LOADED.get(source.cache_key())
+        served = _LOADED.get(key)
         if served is None:
             root = Path(source.artifact_root) if source.artifact_root else None
             registry = ModelRegistry(source.tracking_uri, root)
             served = load_served_model(registry, source.name, source.serving, source.version)
-            _LOADED[source.cache_key()] = served
+            _LOADED[key] = served
             while len(_LOADED) > KEPT_VERSIONS:
                 del _LOADED[next(iter(_LOADED))]
         return served

@@ -123,16 +123,13 @@ def score_file(
         raise UnreadableInput(f"{source} does not exist")
     if destination.suffix.lower() not in {".parquet", ".pq"}:
         raise UnreadableInput(f"{destination.name}: the output must be a .parquet file")
+    schema = served.input_schema
+    if engine is not None:
+        return _score_in_order(schema, source, destination, engine, chunk_rows, on_chunk)
     threads = threads or scoring_threads()
     with ThreadPoolExecutor(threads, thread_name_prefix="scorer") as scorers:
-        return _score_in_order(
-            served.input_schema,
-            source,
-            destination,
-            engine or ThreadEngine(served, scorers, threads),
-            chunk_rows,
-            on_chunk,
-        )
+        local = ThreadEngine(served, scorers, threads)
+        return _score_in_order(schema, source, destination, local, chunk_rows, on_chunk)
 
 
 def _score_in_order(
