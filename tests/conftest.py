@@ -110,6 +110,28 @@ def trained_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return data_dir
 
 
+EXAMPLE_MODELS = ("attrition", "credit", "sentiment")
+
+
+@pytest.fixture(scope="session")
+def examples_store(trained_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The trained store plus credit v1 (logistic) and sentiment v1 (pretrained), each
+    @champion: the three examples one server serves."""
+    from shipyard.services.pretrained import register_pretrained
+    from shipyard.services.runtime import registry_for
+    from shipyard.services.training import TrainingOptions, train_example
+    from shipyard.training.datasets import PRETRAINED
+
+    data_dir = tmp_path_factory.mktemp("examples") / "data"
+    shutil.copytree(trained_store, data_dir)
+    registry = registry_for(Settings(data_dir=data_dir))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        train_example(registry, "credit", TrainingOptions(algorithm="logistic"))
+        register_pretrained(registry, PRETRAINED["sentiment"])
+    return data_dir
+
+
 @pytest.fixture
 def store_copy(trained_store: Path, tmp_path: Path) -> Path:
     """A private copy of the trained store, for tests that register more versions."""

@@ -19,7 +19,7 @@ from shipyard.errors import DatabaseUnavailable, ModelNotFound, ModelVersionNotF
 from shipyard.project import project_models
 from shipyard.services import keys as api_keys
 from shipyard.services.runtime import registry_for
-from shipyard.training.datasets import EXAMPLES, training_dataset
+from shipyard.training.datasets import EXAMPLES, PRETRAINED, example_names, training_dataset
 
 APP_FACTORY = "shipyard.api.app:create_app"
 
@@ -114,13 +114,20 @@ def _auth_header(key: str | None) -> str:
     return f" -H 'X-API-Key: {key}'" if key else ""
 
 
+def _first_record(name: str) -> dict[str, object]:
+    """The first row of what ``name`` was trained or referenced on; {} for another model."""
+    if name in PRETRAINED:
+        features = PRETRAINED[name].load_corpus()
+    elif name in EXAMPLES or name in project_models():
+        features, _ = training_dataset(name).load()
+    else:
+        return {}
+    return {k: (v.item() if hasattr(v, "item") else v) for k, v in features.iloc[0].items()}
+
+
 def _curl_example(settings: Settings, host: str, base: str, key: str | None) -> str:
     name = settings.serving.served_default()
-    record: dict[str, object] = {}
-    if name in EXAMPLES or name in project_models():
-        features, _ = training_dataset(name).load()
-        record = {k: (v.item() if hasattr(v, "item") else v) for k, v in features.iloc[0].items()}
-    body = shlex.quote(json.dumps(record))
+    body = shlex.quote(json.dumps(_first_record(name)))
     return (
         f"curl -s -X POST {base}/v1/models/{name}/predict{_auth_header(key)} "
         f"-H 'Content-Type: application/json' -d {body}"
@@ -153,7 +160,7 @@ def demo(
                 f"[green]✓[/] {name} @{settings.serving.alias} is version {version.version}"
             )
         except (ModelNotFound, ModelVersionNotFound):
-            if name not in EXAMPLES and name not in project_models():
+            if name not in example_names() and name not in project_models():
                 raise
             console.print(f"No @{settings.serving.alias} for {name} yet: training it.")
             from shipyard.services.training import TrainingOptions

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -11,9 +13,14 @@ from rich.table import Table
 
 from shipyard.cli.context import console, current_settings, log_database
 from shipyard.db import Database, upgrade_database
-from shipyard.errors import DatabaseUnavailable, ModelNotFound, ModelVersionNotFound
+from shipyard.errors import (
+    DatabaseUnavailable,
+    InvalidInput,
+    ModelNotFound,
+    ModelVersionNotFound,
+)
 from shipyard.services.runtime import registry_for
-from shipyard.training.datasets import EXAMPLES
+from shipyard.training.datasets import PRETRAINED, example_names
 
 # Training imports scikit-learn (seconds, ~150 MB): imported by the commands that train, so
 # that `shipyard serve` of a converted model never loads it.
@@ -36,12 +43,11 @@ def _report_table(report: TrainingReport) -> Table:
     return table
 
 
-def run_training(name: str, options: TrainingOptions) -> TrainingReport:
-    """Train with a live progress display; shared by ``train`` and ``demo``."""
-    from shipyard.services.training import train_example
-
+@contextmanager
+def _training_session() -> Iterator[tuple[Callable[[str], None], Database | None]]:
+    """A live progress line, and the log database where the alias history is kept (None,
+    with a warning, when it is down: training needs only the registry)."""
     settings = current_settings()
-    registry = registry_for(settings)
     with (
         log_database(settings) as database,
         Progress(
@@ -52,18 +58,27 @@ def run_training(name: str, options: TrainingOptions) -> TrainingReport:
         warnings.simplefilter("ignore")  # MLflow's hints about integer columns and pip
         task = progress.add_task("Starting", total=None)
         try:
-            upgrade_database(database)  # the alias history is kept there
+            upgrade_database(database)
             history: Database | None = database
-        except DatabaseUnavailable as error:  # training needs only the registry
+        except DatabaseUnavailable as error:
             console.print(f"[yellow]warning:[/] {error.detail}: this promotion is not recorded")
             history = None
-        report = train_example(
-            registry,
-            name,
-            options,
-            progress=lambda step: progress.update(task, description=step),
-            database=history,
-        )
+        yield (lambda step: progress.update(task, description=step)), history
+
+
+def run_training(name: str, options: TrainingOptions) -> None:
+    """Train (or register a pretrained example) with a live progress display; shared by
+    ``train`` and ``demo``."""
+    if name in PRETRAINED:
+        if options.algorithm != "auto":
+            raise InvalidInput(f"{name} is pretrained: register it without --algorithm")
+        _register_pretrained(name, options)
+        return
+    from shipyard.services.training import train_example
+
+    registry = registry_for(current_settings())
+    with _training_session() as (step, history):
+        report = train_example(registry, name, options, progress=step, database=history)
     for warning in report.warnings:
         console.print(f"[yellow]warning:[/] {warning}")
     for algorithm, auc in report.cv_auc.items():
@@ -76,7 +91,35 @@ def run_training(name: str, options: TrainingOptions) -> TrainingReport:
             f"[yellow]•[/] version {report.version.version} registered; @{options.alias} stays on "
             f"version {report.champion_before} (it scores as well or better on the same holdout)"
         )
-    return report
+
+
+def _register_pretrained(name: str, options: TrainingOptions) -> None:
+    from shipyard.services.pretrained import register_pretrained
+
+    registry = registry_for(current_settings())
+    with _training_session() as (step, history):
+        report = register_pretrained(
+            registry,
+            PRETRAINED[name],
+            seed=options.seed,
+            alias=options.alias,
+            progress=step,
+            database=history,
+        )
+    table = Table(title=f"{name} v{report.version.version} (pretrained)")
+    table.add_column("predicted label")
+    table.add_column(f"share of {report.reference_rows} reference rows", justify="right")
+    for label, share in sorted(report.label_shares.items()):
+        table.add_row(label, f"{share:.1%}")
+    console.print(table)
+    if report.promoted:
+        console.print(f"[green]✓[/] @{options.alias} -> version {report.version.version}")
+    else:
+        console.print(
+            f"[yellow]•[/] version {report.version.version} registered; @{options.alias} stays on "
+            f"version {report.champion_before} (a pretrained model has no holdout to win on: "
+            f"`shipyard models promote {name} {report.version.version}` serves it)"
+        )
 
 
 def _served_version(name: str) -> str | None:
@@ -91,7 +134,7 @@ def train(
     name: Annotated[
         str,
         typer.Argument(
-            help=f"Model to train: an example ({', '.join(EXAMPLES)}) or a model the "
+            help=f"Model to train: an example ({', '.join(example_names())}) or a model the "
             "pyproject.toml of this folder declares under [tool.shipyard.models]."
         ),
     ],

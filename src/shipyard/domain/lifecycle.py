@@ -14,8 +14,23 @@ CHALLENGER = "challenger"
 score it in the shadow of the served version."""
 
 
-class NotEnoughFeedback(Conflict):
+class RetrainSkipped(Conflict):
+    """A retrain that cannot run yet or ever: skipped and said, not a failure to retry."""
+
+
+class NotEnoughFeedback(RetrainSkipped):
     """Too few labelled predictions to hold out a fair test (or only one class)."""
+
+
+class PretrainedModel(RetrainSkipped):
+    """The champion arrived trained (a lexicon, a downloaded network): refitting it on
+    feedback would change nothing."""
+
+    def __init__(self, name: str, version: str) -> None:
+        super().__init__(
+            f"{name} v{version} is a pretrained model: it learns nothing from feedback. "
+            f"Register a new version (shipyard train {name}) and promote it instead"
+        )
 
 
 class MoveKind(StrEnum):

@@ -33,7 +33,21 @@ class CategoricalProfile(BaseModel):
     frequencies: dict[str, float] = Field(description="category -> share of non-missing rows")
 
 
-FeatureProfile = Annotated[NumericProfile | CategoricalProfile, Field(discriminator="kind")]
+class TextProfile(BaseModel):
+    """Free text: too many distinct values to compare as categories, so monitoring compares
+    descriptors of each text (its length, its share of words the reference never used)."""
+
+    kind: Literal["text"] = "text"
+    count: int
+    missing: int
+    length_quantiles: dict[str, float] = Field(description="quantile level -> characters")
+    mean_words: float
+    vocabulary: int = Field(description="distinct words in the reference texts")
+
+
+FeatureProfile = Annotated[
+    NumericProfile | CategoricalProfile | TextProfile, Field(discriminator="kind")
+]
 
 
 class ReferenceProfile(BaseModel):

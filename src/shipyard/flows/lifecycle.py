@@ -20,7 +20,7 @@ from prefect.deployments.runner import RunnerDeployment
 
 from shipyard.config import Settings, load_settings, parse_duration
 from shipyard.db import configured_database
-from shipyard.domain.lifecycle import NotEnoughFeedback
+from shipyard.domain.lifecycle import RetrainSkipped
 from shipyard.schemas.monitoring import MonitoringReport
 from shipyard.services.alerting import dispatch, report_findings
 from shipyard.services.monitoring import NothingToMonitor, monitor_model
@@ -80,7 +80,7 @@ def retrain(model: str, trigger: str) -> dict[str, Any] | None:
                 actor=ACTOR,
                 tell_skipped=False,
             )
-        except NotEnoughFeedback as skipped:  # not a failure to retry: labels will come
+        except RetrainSkipped as skipped:  # not a failure to retry (labels will come)
             logger.warning("retrain skipped: %s", skipped.detail)
             return None
     return card.model_dump(mode="json")

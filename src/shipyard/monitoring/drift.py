@@ -84,10 +84,11 @@ def column_drift(
     small = reference.rows <= SMALL_REFERENCE_ROWS
     if isinstance(reference, Numbers) and isinstance(current, Numbers):
         distinct = np.union1d(reference.distinct(), current.distinct()).size
+        reported: ColumnKind = "text" if kind == "text" else "numeric"
         if distinct > FEW_VALUES:
-            return _numeric(column, reference, current, small)
+            return _numeric(column, reported, reference, current, small)
         reference, current = reference.counts(), current.counts()
-        kind = "numeric"  # compared as categories, still reported as the numbers it is
+        kind = reported  # compared as categories, still reported as the numbers it is
     assert isinstance(reference, Categories)
     assert isinstance(current, Categories)
     return _categorical(column, kind, reference, current, small)
@@ -118,7 +119,9 @@ def _result(
     )
 
 
-def _numeric(column: str, reference: Numbers, current: Numbers, small: bool) -> ColumnDrift:
+def _numeric(
+    column: str, kind: ColumnKind, reference: Numbers, current: Numbers, small: bool
+) -> ColumnDrift:
     method: DriftMethod = "ks" if small else "wasserstein"
     score: float | None = None
     psi: float | None = None
@@ -131,7 +134,7 @@ def _numeric(column: str, reference: Numbers, current: Numbers, small: bool) -> 
             spread = max(float(np.std(reference.sorted)), 0.001)
             score = wasserstein_sorted(reference.sorted, current.sorted) / spread
         psi = numeric_psi(reference, current)
-    return _result(column, "numeric", method, score, reference.rows, current.rows, psi)
+    return _result(column, kind, method, score, reference.rows, current.rows, psi)
 
 
 def _categorical(

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from shipyard.domain.profile import CategoricalProfile, NumericProfile, ReferenceProfile
+from shipyard.domain.profile import (
+    CategoricalProfile,
+    FeatureProfile,
+    NumericProfile,
+    ReferenceProfile,
+    TextProfile,
+)
+from shipyard.monitoring.text import lengths, vocabulary, words
 
 QUANTILE_LEVELS = (0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1.0)
 HISTOGRAM_BINS = 20
@@ -56,17 +63,40 @@ def _categorical(values: pd.Series) -> CategoricalProfile:
     )
 
 
+def _text(values: pd.Series) -> TextProfile:
+    texts = [str(text) for text in values.dropna()]
+    sizes = lengths(texts)
+    return TextProfile(
+        count=int(values.size),
+        missing=int(values.isna().sum()),
+        length_quantiles={str(level): float(np.quantile(sizes, level)) for level in QUANTILE_LEVELS}
+        if texts
+        else {},
+        mean_words=float(np.mean([len(words(text)) for text in texts])) if texts else 0.0,
+        vocabulary=len(vocabulary(texts)),
+    )
+
+
 def build_reference_profile(
-    features: pd.DataFrame, target: pd.Series | None = None, *, seed: int = 0
+    features: pd.DataFrame,
+    target: pd.Series | None = None,
+    *,
+    seed: int = 0,
+    text_columns: tuple[str, ...] = (),
 ) -> ReferenceProfile:
-    """Quantiles, histogram and a value sample per numeric feature; shares per category."""
-    profiles: dict[str, NumericProfile | CategoricalProfile] = {}
+    """Quantiles, histogram and a value sample per numeric feature; shares per category;
+    length and vocabulary per free-text column (``text_columns``). ``target``: the labels
+    (their shares are kept)."""
+    profiles: dict[str, FeatureProfile] = {}
     for column in features.columns:
         values = features[column]
         is_numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(
             values
         )
-        profiles[str(column)] = _numeric(values, seed) if is_numeric else _categorical(values)
+        if column in text_columns:
+            profiles[str(column)] = _text(values)
+        else:
+            profiles[str(column)] = _numeric(values, seed) if is_numeric else _categorical(values)
     label_shares: dict[str, float] = {}
     if target is not None:
         label_shares = {

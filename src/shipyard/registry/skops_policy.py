@@ -19,6 +19,8 @@ TRUSTED_SKOPS_TYPES: tuple[str, ...] = (
     # SimpleImputer keeps the dtype it was fitted on. skops rebuilds a dtype from an empty
     # array read with np.load(allow_pickle=False): data, no code run.
     "numpy.dtype",
+    # shipyard's own pretrained sentiment model: two lexicon texts and three numbers.
+    "shipyard.training.sentiment.VaderSentimentClassifier",
 )
 
 

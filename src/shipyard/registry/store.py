@@ -410,7 +410,9 @@ class ModelRegistry:
 
         experiment_id = self._call(run.model_name, self._experiment_id, run.model_name)
         example = run.input_example
-        signature = infer_signature(example, run.estimator.predict_proba(example))
+        # From every reference row, not the example's few: a column is optional when any
+        # training row lacks it.
+        signature = infer_signature(run.reference_data, run.estimator.predict_proba(example))
         with (
             _fluent_lock,
             _fluent_uris(mlflow, self.tracking_uri),

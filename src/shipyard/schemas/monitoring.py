@@ -13,7 +13,9 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 DriftMethod = Literal["ks", "chisquare", "z", "wasserstein", "jensenshannon"]
-ColumnKind = Literal["numeric", "categorical"]
+ColumnKind = Literal["numeric", "categorical", "text"]
+"""``text``: a descriptor of a free-text input, named ``"<input>: <descriptor>"`` (see
+:mod:`shipyard.monitoring.text`), compared as numbers."""
 
 
 class ColumnDrift(BaseModel):

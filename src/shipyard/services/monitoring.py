@@ -22,8 +22,9 @@ from shipyard.db.windows import LoggedWindow, read_window
 from shipyard.domain.model import ModelVersion
 from shipyard.domain.schema import FieldType, InputSchema
 from shipyard.errors import InvalidInput
+from shipyard.monitoring import text
 from shipyard.monitoring.analysis import assess_performance, compare_inputs, compare_predictions
-from shipyard.monitoring.columns import from_arrow, from_series
+from shipyard.monitoring.columns import Column, from_arrow, from_series
 from shipyard.monitoring.html import render_html
 from shipyard.registry import ModelRegistry
 from shipyard.schemas.monitoring import ColumnKind, MonitoringReport
@@ -60,10 +61,52 @@ class MonitoringRun:
     html_path: Path
 
 
-def column_kinds(schema: InputSchema) -> dict[str, ColumnKind]:
-    """Numbers are compared as numbers; text and booleans as categories."""
+def column_kinds(
+    schema: InputSchema, text_columns: frozenset[str] = frozenset()
+) -> dict[str, ColumnKind]:
+    """Numbers are compared as numbers; free text (``text_columns``) through descriptors;
+    other strings and booleans as categories."""
     numeric = (FieldType.INTEGER, FieldType.NUMBER)
-    return {f.name: "numeric" if f.type in numeric else "categorical" for f in schema.fields}
+    return {
+        f.name: "text"
+        if f.name in text_columns
+        else "numeric"
+        if f.type in numeric
+        else "categorical"
+        for f in schema.fields
+    }
+
+
+def text_columns_of(registry: ModelRegistry, version: ModelVersion) -> frozenset[str]:
+    """The inputs the version's reference profile describes as free text."""
+    profile = registry.reference_profile(version)
+    if profile is None:
+        return frozenset()
+    return frozenset(name for name, kept in profile.features.items() if kept.kind == "text")
+
+
+def _input_columns(
+    kinds: dict[str, ColumnKind], reference_data: pd.DataFrame, logged: LoggedWindow
+) -> tuple[dict[str, ColumnKind], dict[str, Column], dict[str, Column]]:
+    """Reference and current values of every compared column: each input, except that a
+    free-text input is replaced by its descriptors (``"<input>: <descriptor>"``)."""
+    compared: dict[str, ColumnKind] = {}
+    reference: dict[str, Column] = {}
+    current: dict[str, Column] = {}
+    for name, kind in kinds.items():
+        if kind != "text":
+            compared[name] = kind
+            reference[name] = from_series(reference_data[name], kind)
+            current[name] = from_arrow(logged.inputs.column(name), kind)
+            continue
+        texts = reference_data[name].astype(object).where(reference_data[name].notna(), None)
+        described = text.describe(texts.tolist(), logged.inputs.column(name).to_pylist())
+        for descriptor, (before, now) in described.items():
+            column = f"{name}: {descriptor}"
+            compared[column] = "text"
+            reference[column] = from_series(pd.Series(before), "numeric")
+            current[column] = from_series(pd.Series(now), "numeric")
+    return compared, reference, current
 
 
 def _probabilities(window: LoggedWindow, classes: tuple[str, ...]) -> np.ndarray[Any, Any]:
@@ -86,8 +129,10 @@ def monitor(
     window: timedelta,
     min_rows: int = 1,
     max_rows: int | None = None,
+    text_columns: frozenset[str] = frozenset(),
 ) -> MonitoringReport:
-    """Compare the logged window ending at ``end`` with the version's reference data."""
+    """Compare the logged window ending at ``end`` with the version's reference data
+    (``text_columns``: the inputs that are free text)."""
     started = time.perf_counter()
     start = end - window
     schema = served.input_schema
@@ -105,13 +150,9 @@ def monitor(
     )
     if logged.rows < min_rows:
         raise NothingToMonitor(served.name, start, end, logged.rows, min_rows)
-    kinds = column_kinds(schema)
-    reference_columns = {
-        name: from_series(reference_data[name], kind) for name, kind in kinds.items()
-    }
-    current_columns = {
-        name: from_arrow(logged.inputs.column(name), kind) for name, kind in kinds.items()
-    }
+    kinds, reference_columns, current_columns = _input_columns(
+        column_kinds(schema, text_columns), reference_data, logged
+    )
     drifts, quality, dataset = compare_inputs(kinds, reference_columns, current_columns)
     reference_probabilities = served.predictor.predict_columns(
         frame_to_columns(reference_data, schema)
@@ -200,5 +241,6 @@ def monitor_model(
         window=window,
         min_rows=min_rows,
         max_rows=max_rows,
+        text_columns=text_columns_of(registry, model_version),
     )
     return record(database, report, reports_dir, slot)

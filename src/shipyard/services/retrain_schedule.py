@@ -23,7 +23,7 @@ from shipyard.config import Settings
 from shipyard.db import Database
 from shipyard.db import lifecycle as history
 from shipyard.db import monitoring as claims
-from shipyard.domain.lifecycle import NotEnoughFeedback
+from shipyard.domain.lifecycle import RetrainSkipped
 from shipyard.schemas.lifecycle import ModelCard
 from shipyard.schemas.monitoring import MonitoringReport
 from shipyard.services.monitoring_schedule import period_of
@@ -115,7 +115,7 @@ class RetrainPolicy:
                 trigger=trigger,
                 tell_skipped=False,
             )
-        except NotEnoughFeedback as skipped:
+        except RetrainSkipped as skipped:
             logger.warning("%s: retrain skipped: %s", report.model, skipped.detail)
             with self.runtime.database.session_scope() as session:
                 claims.release_slot(session, report.model, slot)

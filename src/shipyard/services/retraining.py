@@ -28,8 +28,9 @@ from shipyard.db.windows import read_window
 from shipyard.domain.lifecycle import (
     CHALLENGER,
     MoveKind,
-    NotEnoughFeedback,
+    PretrainedModel,
     PromotionRule,
+    RetrainSkipped,
     promotion_reasons,
 )
 from shipyard.domain.schema import FieldType, InputSchema
@@ -76,8 +77,9 @@ def labelled_feedback(
             frame[field.name] = column.astype("int64")
         elif field.type is FieldType.NUMBER:
             frame[field.name] = column.astype("float64")
-        elif field.type in (FieldType.STRING, FieldType.BOOLEAN):
-            frame[field.name] = column.astype(object)
+        elif field.type in (FieldType.STRING, FieldType.BOOLEAN):  # a gap is NaN, as trained
+            values = column.astype(object)
+            frame[field.name] = values.where(values.notna(), np.nan)
     labels = pd.Series(window.feedback[keep], dtype=object).astype(str)
     return frame, labels
 
@@ -159,6 +161,8 @@ def _retrain(
     alias = settings.serving.alias
     end = now or datetime.now(UTC)
     champion = registry.load(name, alias)
+    if registry.run_params(champion.version).get("pretrained") == "true":
+        raise PretrainedModel(name, champion.version.version)
     estimator = champion.estimator
     classes = tuple(str(c) for c in estimator.classes_)
     feedback, labels = labelled_feedback(
@@ -325,7 +329,7 @@ def retrain_and_tell(
         card = retrain(
             database, registry, settings, name, trigger=trigger, actor=actor, promote=promote
         )
-    except NotEnoughFeedback as error:
+    except RetrainSkipped as error:
         if not tell_skipped:
             raise
         notifier.send(

