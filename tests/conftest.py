@@ -72,6 +72,17 @@ def attrition_record() -> dict[str, Any]:
     }
 
 
+def infer_body(record: dict[str, Any]) -> dict[str, Any]:
+    """An Open Inference Protocol request for one record: a tensor per field."""
+    datatypes = {int: "INT64", float: "FP64", bool: "BOOL", str: "BYTES"}
+    return {
+        "inputs": [
+            {"name": name, "datatype": datatypes[type(value)], "shape": [1], "data": [value]}
+            for name, value in record.items()
+        ]
+    }
+
+
 def logged_ids(database: Database, *, page_size: int = 500) -> list[uuid.UUID]:
     """Every prediction id in the log, newest first, read page by page as a client would."""
     ids: list[uuid.UUID] = []

@@ -17,7 +17,7 @@ from shipyard.config import AuthSettings, RateLimitSettings, Settings
 from shipyard.db import Database, open_database
 from shipyard.domain.auth import Scope, parse_scopes
 from shipyard.services import keys
-from tests.conftest import attrition_record
+from tests.conftest import attrition_record, infer_body
 
 pytestmark = pytest.mark.integration
 
@@ -91,6 +91,18 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     # MLflow's scoring protocol: the same access as /predict.
     ("POST", "/invocations"): PREDICT,
     ("POST", "/v1/models/{name}/invocations"): PREDICT,
+    # The Open Inference Protocol (KServe V2): probes public as /livez and /readyz (model
+    # readiness names no more than /readyz does); metadata as GET /v1/models/{name};
+    # inference as /predict.
+    ("GET", "/v2/health/live"): PUBLIC,
+    ("GET", "/v2/health/ready"): PUBLIC,
+    ("GET", "/v2"): PUBLIC,  # server name and version, as /health shows them
+    ("GET", "/v2/models/{name}/ready"): PUBLIC,
+    ("GET", "/v2/models/{name}/versions/{version}/ready"): PUBLIC,
+    ("GET", "/v2/models/{name}"): MODELS,
+    ("GET", "/v2/models/{name}/versions/{version}"): MODELS,
+    ("POST", "/v2/models/{name}/infer"): PREDICT,
+    ("POST", "/v2/models/{name}/versions/{version}/infer"): PREDICT,
     ("GET", "/v1/models"): MODELS,
     ("GET", "/v1/models/{name}"): MODELS,
     ("POST", "/v1/models/{name}/reload"): ADMIN,
@@ -162,12 +174,18 @@ def test_every_route_answers_each_scope_as_the_matrix_says(
     problems = []
     for (method, path), expected in EXPECTED.items():
         for who, status in expected.items():
-            url = path.replace("{name}", "attrition").replace("{prediction_id}", owned)
+            url = (
+                path.replace("{name}", "attrition")
+                .replace("{prediction_id}", owned)
+                .replace("{version}", "1")
+            )
             body: dict[str, Any] = attrition_record()
             if path.endswith("/feedback"):
                 body = {"label": "Yes"}
             elif path.endswith("/invocations"):
                 body = {"dataframe_records": [attrition_record()]}
+            elif path.endswith("/infer"):
+                body = infer_body(attrition_record())
             response = client.request(
                 method,
                 url,
@@ -285,6 +303,23 @@ def test_past_its_limit_a_key_gets_429_with_retry_after(secured: Settings, minte
         # Limits are per key: another key is not affected, nor are the probes.
         assert client.get("/v1/models", headers=as_key(minted.read)).status_code == 200
         assert client.get("/health").status_code == 200
+
+
+def test_the_open_inference_routes_count_against_the_same_limit(
+    secured: Settings, minted: Keys
+) -> None:
+    with TestClient(create_app(limited(secured, "3/minute"))) as client:
+        headers = as_key(minted.predict)
+        infer = "/v2/models/attrition/infer"
+        assert client.post(infer, json=infer_body(attrition_record()), headers=headers).is_success
+        assert client.get("/v2/models/attrition", headers=headers).status_code == 200
+        assert client.post("/predict", json=attrition_record(), headers=headers).is_success
+        refused = client.post(infer, json=infer_body(attrition_record()), headers=headers)
+        assert refused.status_code == 429
+        # The protocol's clients show ``error`` alone: on /v2 it says the rest too.
+        assert refused.json()["error"] == f"RateLimited: {refused.json()['detail']}"
+        assert "retry in" in refused.json()["detail"]
+        assert client.get("/v2/health/ready").status_code == 200  # probes need no count
 
 
 def test_redis_shares_the_count_between_processes(secured: Settings, minted: Keys) -> None:

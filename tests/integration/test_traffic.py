@@ -14,7 +14,7 @@ from shipyard.db import open_database
 from shipyard.db import traffic as counts
 from shipyard.domain.traffic import RequestCount, RequestTally
 from shipyard.services.traffic import flush_request_counts, latency_quantile, model_traffic
-from tests.conftest import attrition_record, log_entries, prediction_entry
+from tests.conftest import attrition_record, infer_body, log_entries, prediction_entry
 
 pytestmark = pytest.mark.integration
 
@@ -41,6 +41,22 @@ def test_traffic_counts_requests_errors_and_labels_per_bucket(client: TestClient
     assert last["labels"] == {label: labels.count(label) for label in set(labels)}
     assert 0 < last["latency_p50_ms"] <= last["latency_p95_ms"]
     assert all(b["requests"] == 0 and b["latency_p50_ms"] is None for b in traffic["buckets"][:-1])
+
+
+def test_every_protocols_scoring_requests_are_counted_and_probes_are_not(
+    client: TestClient,
+) -> None:
+    invoked = client.post("/invocations", json={"dataframe_records": [attrition_record()] * 2})
+    inferred = client.post("/v2/models/attrition/infer", json=infer_body(attrition_record()))
+    for probe in ("/v2/health/ready", "/v2/health/live", "/v2/models/attrition/ready"):
+        assert client.get(probe).status_code == 200
+    assert (invoked.status_code, inferred.status_code) == (200, 200)
+
+    traffic = client.get("/v1/models/attrition/traffic", params={"window": "1h"}).json()
+    totals = client.app.state.runtime.metrics.http_totals()  # type: ignore[attr-defined]
+
+    assert (traffic["requests"], traffic["predictions"]) == (2, 3)
+    assert totals.requests == 3  # the two scoring requests and the traffic read: no probe
 
 
 def test_traffic_refuses_a_window_it_cannot_chart(client: TestClient) -> None:

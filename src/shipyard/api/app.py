@@ -29,6 +29,7 @@ from shipyard.api.routes import (
     metrics,
     models,
     monitoring,
+    open_inference,
     predict,
     predictions,
     traffic,
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     # Outermost of shipyard's: every answer, the observer's own 500 included, has the headers.
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.env == "prod")
     predict.add_predict_routes(app)  # first: routes are matched in order; this is the hot path
+    open_inference.add_infer_routes(app)
     routers = (
         health.router,
         metrics.router,
@@ -138,6 +140,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         monitoring.router,
         predictions.router,
         traffic.router,
+        open_inference.router,
     )
     for router in routers:
         app.include_router(router)

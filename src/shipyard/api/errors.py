@@ -1,4 +1,8 @@
-"""One JSON error shape for every failure: ``{"error": "<Name>", "detail": "...", ...}``."""
+"""One JSON error shape for every failure: ``{"error": "<Name>", "detail": "...", ...}``.
+
+On the Open Inference Protocol's routes (``/v2/...``) ``error`` holds ``"<Name>: <detail>"``:
+that protocol's clients (Triton's among them) show ``error`` alone, as the message.
+"""
 
 from __future__ import annotations
 
@@ -64,15 +68,26 @@ def error_response(status: int, name: str, detail: str, **extra: Any) -> JSONRes
     return JSONResponse(body, status_code=status, headers=HEADERS_BY_STATUS.get(status))
 
 
-async def _shipyard_error(_request: Request, error: Exception) -> JSONResponse:
+OPEN_INFERENCE_ROUTES = "/v2/"
+
+
+def _named(request: Request, name: str, detail: str) -> str:
+    """The ``error`` field: the name, with the detail on the Open Inference routes."""
+    if request.url.path.startswith(OPEN_INFERENCE_ROUTES):
+        return f"{name}: {detail}"
+    return name
+
+
+async def _shipyard_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ShipyardError)
-    response = error_response(status_of(error), type(error).__name__, error.detail, **error.extra())
+    name = _named(request, type(error).__name__, error.detail)
+    response = error_response(status_of(error), name, error.detail, **error.extra())
     if isinstance(error, RateLimited):
         response.headers["Retry-After"] = str(error.retry_after_seconds)
     return response
 
 
-async def _validation_error(_request: Request, error: Exception) -> JSONResponse:
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     problems = [
         {"loc": [str(part) for part in item.get("loc", ())], "msg": str(item.get("msg", ""))}
@@ -80,14 +95,15 @@ async def _validation_error(_request: Request, error: Exception) -> JSONResponse
     ]
     first = problems[0] if problems else {"loc": [], "msg": "invalid request"}
     detail = f"{'.'.join(first['loc'])}: {first['msg']}"
-    return error_response(422, "InvalidRequest", detail, errors=problems)
+    return error_response(422, _named(request, "InvalidRequest", detail), detail, errors=problems)
 
 
-async def _http_error(_request: Request, error: Exception) -> JSONResponse:
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
     names = {404: "NotFound", 405: "MethodNotAllowed", 413: "PayloadTooLarge"}
+    name = names.get(error.status_code, "HTTPError")
     response = error_response(
-        error.status_code, names.get(error.status_code, "HTTPError"), str(error.detail)
+        error.status_code, _named(request, name, str(error.detail)), str(error.detail)
     )
     if error.headers:
         response.headers.update(error.headers)

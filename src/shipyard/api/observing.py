@@ -40,7 +40,16 @@ _INTERNAL_ERROR_START: Message = {
     ],
 }
 _INTERNAL_ERROR_BODY: Message = {"type": "http.response.body", "body": _INTERNAL_ERROR}
-SCORING_ROUTES = frozenset({"/v1/models/{name}/predict", "/predict"})
+SCORING_ROUTES = frozenset(
+    {
+        "/v1/models/{name}/predict",
+        "/predict",
+        "/v1/models/{name}/invocations",
+        "/invocations",
+        "/v2/models/{name}/infer",
+        "/v2/models/{name}/versions/{version}/infer",
+    }
+)
 """Routes whose requests are counted per model over time (``GET …/traffic``)."""
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _PREDICTION_STATE = "prediction"

@@ -19,13 +19,6 @@ from shipyard.services.simulation import concept_labels, draw, holdout_of, shift
 from shipyard.training.datasets import EXAMPLES, read_table
 
 
-def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [
-        {k: (v.item() if hasattr(v, "item") else v) for k, v in record.items()}
-        for record in frame.to_dict(orient="records")
-    ]
-
-
 def _source(model: str, data: Path | None, target: str | None) -> tuple[pd.DataFrame, Any]:
     if data is None:
         if model not in EXAMPLES:
@@ -78,7 +71,6 @@ def simulate(
     shifted = shift_records(drawn, input_schema_of(features), drift, rng)
     if concept is not None and labels is not None:
         labels = concept_labels(shifted, concept, sorted(labels.unique()))
-    records = _rows(shifted)
     key = api_key or os.environ.get("SHIPYARD_API_KEY")
     sent_feedback = 0
     with (
@@ -88,7 +80,7 @@ def simulate(
         task = bar.add_task(f"{model}, drift {drift:g}", total=rows)
         for start in range(0, rows, batch):
             began = time.monotonic()
-            answer = client.predict(model, records[start : start + batch])
+            answer = client.predict(model, shifted.iloc[start : start + batch])
             for offset, prediction in enumerate(answer.predictions):
                 if labels is not None and rng.random() < feedback:
                     client.feedback(prediction.prediction_id, str(labels.iloc[start + offset]))

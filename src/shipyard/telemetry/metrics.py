@@ -30,7 +30,19 @@ UNMATCHED_ROUTE = "unmatched"
 series of their own."""
 
 
-PROBE_ROUTES = frozenset({"/livez", "/readyz", "/ping", "/health", "/metrics"})
+PROBE_ROUTES = frozenset(
+    {
+        "/livez",
+        "/readyz",
+        "/ping",
+        "/health",
+        "/metrics",
+        "/v2/health/live",
+        "/v2/health/ready",
+        "/v2/models/{name}/ready",
+        "/v2/models/{name}/versions/{version}/ready",
+    }
+)
 """Routes that monitors call on a schedule: left out of the request totals alerts read."""
 
 

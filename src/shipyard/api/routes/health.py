@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from shipyard.api.deps import RuntimeDep
 from shipyard.schemas.health import HealthRead, LivenessRead, ReadinessRead, SpoolRead
+from shipyard.schemas.open_inference import ServerLiveRead, ServerReadyRead
 from shipyard.services.runtime import Runtime
 
 router = APIRouter(tags=["health"])
@@ -74,6 +75,23 @@ async def get_readiness(runtime: RuntimeDep) -> JSONResponse:
 async def get_ping(runtime: RuntimeDep) -> JSONResponse:
     """``mlflow models serve``'s probe, which MLflow's clients wait on: ``/readyz``."""
     return await get_readiness(runtime)
+
+
+@router.get("/v2/health/live", response_model=ServerLiveRead)
+async def get_v2_liveness() -> ServerLiveRead:
+    """The Open Inference Protocol's liveness probe: ``/livez``."""
+    return ServerLiveRead(live=True)
+
+
+@router.get(
+    "/v2/health/ready", response_model=ServerReadyRead, responses={503: {"model": ServerReadyRead}}
+)
+async def get_v2_readiness(runtime: RuntimeDep) -> JSONResponse:
+    """The Open Inference Protocol's readiness probe: ``/readyz``, in the protocol's shape."""
+    readiness = _readiness(runtime, *await asyncio.to_thread(_check_database, runtime))
+    ready = readiness.status == "ready"
+    body = ServerReadyRead(ready=ready, reasons=readiness.reasons)
+    return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
 
 
 @router.get("/health", response_model=HealthRead)

@@ -111,7 +111,7 @@ def _idempotency_key(request: Request) -> str | None:
     )
 
 
-async def _score(
+async def score_request(
     request: Request, name: str | None, records_of: Callable[[bytes], bytes] | None = None
 ) -> predicting.PredictionOutcome:
     """Authorize, then score and log the body's records (``records_of`` turns another
@@ -133,7 +133,7 @@ async def _score(
     return outcome
 
 
-def _json_response(answer: Any, outcome: predicting.PredictionOutcome) -> Response:
+def json_answer(answer: Any, outcome: predicting.PredictionOutcome) -> Response:
     response = Response(pydantic_core.to_json(answer), media_type="application/json")
     if outcome.replayed:
         response.headers["Idempotent-Replayed"] = "true"
@@ -141,8 +141,8 @@ def _json_response(answer: Any, outcome: predicting.PredictionOutcome) -> Respon
 
 
 async def _predict(request: Request, name: str | None) -> Response:
-    outcome = await _score(request, name)
-    return _json_response(outcome.response, outcome)
+    outcome = await score_request(request, name)
+    return json_answer(outcome.response, outcome)
 
 
 def _mlflow_records(body: bytes) -> bytes:
@@ -154,10 +154,8 @@ def _mlflow_records(body: bytes) -> bytes:
 
 
 async def _invoke(request: Request, name: str | None) -> Response:
-    outcome = await _score(request, name, _mlflow_records)
-    return _json_response(
-        mlflow_scoring.invocation_answer(outcome.response["predictions"]), outcome
-    )
+    outcome = await score_request(request, name, _mlflow_records)
+    return json_answer(mlflow_scoring.invocation_answer(outcome.response["predictions"]), outcome)
 
 
 async def invoke_model(name: str, request: Request) -> Response:
