@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
+import numpy as np
 import pytest
 
 from shipyard.services.runtime import registry_for
@@ -108,3 +110,31 @@ def test_text_drift_is_measured_on_descriptors_and_label_shares(server: RunningS
     prediction = shifted.json()["prediction"]
     assert set(prediction["current_label_shares"]) == {"negative", "neutral", "positive"}
     assert prediction["reference_label_shares"]["positive"] == pytest.approx(0.55, abs=0.03)
+
+
+def test_mlflow_and_triton_clients_reach_every_model(server: RunningServer) -> None:
+    import tritonclient.http as triton
+
+    texts = np.array(["Such a lovely, wonderful morning!", "This is a disaster."], dtype=object)
+    triton_client = triton.InferenceServerClient(urlsplit(server.url).netloc)
+    text_input = triton.InferInput("text", [2], "BYTES").set_data_from_numpy(
+        texts, binary_data=False
+    )
+    inferred = triton_client.infer(
+        "sentiment", [text_input], outputs=[triton.InferRequestedOutput("label", binary_data=False)]
+    )
+    applicants = example("credit").load()[0].iloc[26:30]  # row 29 lacks Income: sent as null
+    invoked = httpx.post(
+        f"{server.url}/v1/models/credit/invocations",
+        content=applicants.to_json(orient="split", index=False).join(['{"dataframe_split": ', "}"]),
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
+    through_v1 = _predict(
+        server, "credit", json.loads(applicants.to_json(orient="records"))
+    ).json()["predictions"]
+
+    assert inferred.as_numpy("label").tolist() == ["positive", "negative"]
+    assert applicants["Income"].isna().sum() == 1
+    assert invoked.status_code == 200
+    assert invoked.json()["predictions"] == [p["label"] for p in through_v1]
