@@ -111,3 +111,21 @@ def test_a_second_sentiment_version_waits_and_a_retrain_is_refused(
             retrain(database, registry, settings, "sentiment", trigger="a test")
     finally:
         database.dispose()
+
+
+def test_a_field_with_a_gap_only_in_the_holdout_is_still_optional(tmp_path: Path) -> None:
+    from shipyard.services.training import TrainingOptions, train_example
+
+    features, _ = example("credit").load()
+    assert features["Marital"].isna().sum() == 1  # one applicant, held out with seed 7
+    settings = make_settings(tmp_path / "store", f"sqlite:///{tmp_path / 'log.db'}")
+    registry = registry_for(settings)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = train_example(registry, "credit", TrainingOptions(algorithm="logistic", seed=7))
+
+    schema = registry.input_schema("credit", report.version.version)
+    assert {f.name: f.required for f in schema.fields}["Marital"] is False
+    reference = registry.reference_data(report.version)
+    assert reference is not None
+    assert reference["Marital"].notna().all()  # the training rows had no gap there

@@ -123,6 +123,9 @@ class TrainingRun:
     reference_labels: pd.Series | None = None
     """The true label of each row of ``reference_data``, in order: a retrain fits the next
     version on them plus the labelled feedback."""
+    optional_columns: frozenset[str] = frozenset()
+    """Inputs a record may leave out: those with a gap anywhere in the data, beyond the
+    ``reference_data`` sample (the signature marks the sample's gaps by itself)."""
 
 
 def _import_mlflow() -> Any:
@@ -410,9 +413,8 @@ class ModelRegistry:
 
         experiment_id = self._call(run.model_name, self._experiment_id, run.model_name)
         example = run.input_example
-        # From every reference row, not the example's few: a column is optional when any
-        # training row lacks it.
-        signature = infer_signature(run.reference_data, run.estimator.predict_proba(example))
+        example_output = run.estimator.predict_proba(example)
+        signature = _signature(run, infer_signature(run.reference_data, example_output))
         with (
             _fluent_lock,
             _fluent_uris(mlflow, self.tracking_uri),
@@ -446,6 +448,20 @@ class ModelRegistry:
             # On the run and on MLflow 3's logged model, so both views show them.
             mlflow.log_metrics(dict(run.metrics), model_id=info.model_id)
         return self.resolve(run.model_name, str(info.registered_model_version))
+
+
+def _signature(run: TrainingRun, inferred: Any) -> Any:
+    """The signature inferred from every reference row (not the example's few), with the
+    run's ``optional_columns`` optional too."""
+    from mlflow.models import ModelSignature
+    from mlflow.types.schema import ColSpec, Schema
+
+    optional = run.optional_columns
+    columns: list[Any] = [
+        ColSpec(column.type, column.name, required=column.required and column.name not in optional)
+        for column in inferred.inputs.inputs
+    ]
+    return ModelSignature(Schema(columns), inferred.outputs)
 
 
 def _log_onnx(mlflow: Any, export: OnnxExport, scratch: Path) -> None:

@@ -16,7 +16,7 @@ from shipyard.config import Settings
 from shipyard.monitoring.profile import build_reference_profile
 from shipyard.registry import REFERENCE_DATA_MAX_ROWS, LoadedArtifact, ModelRegistry, TrainingRun
 from shipyard.registry.skops_policy import untrusted_types_of
-from shipyard.services.training import onnx_export
+from shipyard.services.training import columns_with_gaps, onnx_export
 from shipyard.training.comparison import PairedDifference, compare_accuracy, compare_auc
 from shipyard.training.evaluation import holdout_metrics
 from shipyard.training.refit import RetrainData, assemble, data_hash, refit
@@ -98,6 +98,9 @@ def register(
             profile=build_reference_profile(features, target, seed=settings.retrain.seed),
             reference_data=reference.reset_index(drop=True),
             reference_labels=reference_labels.reset_index(drop=True),
+            # What the champion takes, the candidate takes: its optional fields stay so.
+            optional_columns=columns_with_gaps(features, data.holdout_features)
+            | {field.name for field in champion.input_schema.fields if not field.required},
             onnx=onnx_export(candidate, reference.reset_index(drop=True)),
             skops_trusted_types=untrusted_types_of(candidate),
             tags={"shipyard.retrained_from": champion.version.version, "shipyard.trigger": trigger},

@@ -82,6 +82,13 @@ def _split_differences(champion_params: dict[str, str], options: TrainingOptions
     return differences
 
 
+def columns_with_gaps(*frames: pd.DataFrame) -> frozenset[str]:
+    """Columns missing a value in any row of ``frames``: optional in the request schema."""
+    return frozenset(
+        str(name) for frame in frames for name in frame.columns[frame.isna().any().to_numpy()]
+    )
+
+
 def onnx_export(estimator: Any, reference_data: pd.DataFrame) -> OnnxExport | None:
     """The estimator as an ONNX graph that answers like it on the reference data, with the
     answers to check it against when it is loaded; None when it does not convert or agree
@@ -170,6 +177,7 @@ def train_example(
             ),
             reference_data=reference_data,
             reference_labels=split.train_target.loc[reference_data.index],
+            optional_columns=columns_with_gaps(features),
             onnx=onnx,
             skops_trusted_types=untrusted_types_of(estimator),
             tags={

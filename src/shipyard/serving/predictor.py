@@ -9,7 +9,7 @@ records.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -185,14 +185,48 @@ def checked(probabilities: Any) -> Probabilities:
     return array
 
 
-def sklearn_frame(columns: Columns) -> pd.DataFrame:
-    """Columns as the frame scikit-learn is given: a missing text is NaN, as in the training
-    frames (pandas reads a gap in a file as NaN). Its encoders tell None from NaN: a
-    category learned as NaN, sent as None, would be an unknown category."""
+def _fitted_parts(item: Any) -> Iterator[Any]:
+    """The estimators a fitted one holds: a pipeline's steps, a column transformer's fitted
+    transformers, a wrapped estimator."""
+    for value in getattr(item, "__dict__", {}).values():
+        elements = value if isinstance(value, list | tuple) else (value,)
+        for element in elements:
+            for part in element if isinstance(element, tuple) else (element,):
+                if hasattr(part, "get_params"):
+                    yield part
+
+
+def learned_missing_text(estimator: Any) -> Any:
+    """How the estimator's encoders learned a missing text: NaN (a frame read from a CSV
+    file, shipyard's training data) unless they hold None and no NaN (a frame built from
+    Python objects). scikit-learn's encoders tell the two apart: sent the other one, a
+    learned "missing" category is scored as an unknown one."""
+    learned: set[str] = set()
+    pending, visited = [estimator], set()
+    while pending:
+        item = pending.pop()
+        if id(item) in visited:
+            continue
+        visited.add(id(item))
+        for categories in getattr(item, "categories_", None) or ():
+            for value in np.asarray(categories, dtype=object).tolist():
+                if value is None:
+                    learned.add("none")
+                elif isinstance(value, float) and value != value:
+                    learned.add("nan")
+        pending.extend(_fitted_parts(item))
+    return None if learned == {"none"} else np.nan
+
+
+def sklearn_frame(columns: Columns, missing_text: Any = np.nan) -> pd.DataFrame:
+    """Columns as the frame scikit-learn is given, a missing text as ``missing_text`` (what
+    the estimator learned: :func:`learned_missing_text`)."""
     frame = pd.DataFrame(columns, copy=False)
+    if missing_text is None:  # columns carry a missing text as None already
+        return frame
     for name, column in columns.items():
         if column.dtype == object and pd.isna(column).any():
-            frame[name] = np.where(pd.isna(column), np.nan, column)
+            frame[name] = np.where(pd.isna(column), missing_text, column)
     return frame
 
 
@@ -202,13 +236,15 @@ class SklearnClassifier:
     def __init__(self, estimator: Any) -> None:
         self.estimator = estimator
         self._classes = tuple(str(label) for label in estimator.classes_)
+        self._missing_text = learned_missing_text(estimator)
 
     @property
     def classes(self) -> tuple[str, ...]:
         return self._classes
 
     def predict_columns(self, columns: Columns) -> Probabilities:
-        return checked(self.estimator.predict_proba(sklearn_frame(columns)))
+        frame = sklearn_frame(columns, self._missing_text)
+        return checked(self.estimator.predict_proba(frame))
 
 
 class OriginalUnavailable(Unavailable):

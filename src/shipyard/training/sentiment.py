@@ -83,7 +83,7 @@ class VaderSentimentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[
             column = features[self.text_column]
         else:
             column = pd.Series(np.asarray(features, dtype=object).reshape(len(features), -1)[:, 0])
-        return ["" if text is None or text != text else str(text) for text in column]
+        return ["" if pd.isna(text) else str(text) for text in column]
 
     def compound_scores(self, features: Any) -> np.ndarray[Any, np.dtype[np.float64]]:
         analyzer = self._analyzer()

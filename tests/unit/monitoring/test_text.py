@@ -79,13 +79,9 @@ def test_texts_like_the_reference_do_not_drift_and_new_words_do() -> None:
 
     assert drifted(same) == {LENGTH: False, OUT_OF_VOCABULARY: False}
     assert drifted(shifted)[OUT_OF_VOCABULARY] is True
-    result = column_drift(
-        "text: length",
-        "text",
-        Numbers.of([1.0, 5, 9, 12, 30, 31]),
-        Numbers.of([2.0, 4, 6, 8, 10, 40]),
-    )
-    assert result.kind == "text"
+    large = Numbers.of(np.arange(5_000.0))  # above the size Evidently leaves K-S for
+    result = column_drift("text: length", "text", large, Numbers.of(np.arange(0.0, 5_000, 7)))
+    assert (result.kind, result.method) == ("text", "ks")  # a test, whatever the size
 
 
 def test_the_profile_describes_a_text_column() -> None:
@@ -96,3 +92,28 @@ def test_the_profile_describes_a_text_column() -> None:
     assert (text.count, text.missing, text.vocabulary) == (3, 1, 4)
     assert text.mean_words == 2.0
     assert text.length_quantiles["1.0"] == 10.0
+
+
+def test_unseen_tweets_seldom_drift_and_french_always_does() -> None:
+    from shipyard.training.datasets import PRETRAINED
+
+    corpus = PRETRAINED["sentiment"].load_corpus()["text"]
+    reference = corpus.sample(10_000, random_state=42)  # as the example registers it
+    unseen = corpus.drop(reference.index)
+    french = [
+        "Je suis très content de cette journée magnifique",
+        "Le service était vraiment horrible et lent",
+        "Nous allons au marché demain matin",
+    ]
+
+    def drifted(current: list[str]) -> bool:
+        described = describe(reference.tolist(), current)
+        return any(
+            column_drift(name, "text", Numbers.of(ref), Numbers.of(cur)).drifted
+            for name, (ref, cur) in described.items()
+        )
+
+    windows = [unseen.sample(150, random_state=seed).tolist() for seed in range(40)]
+    false_alarms = sum(drifted(window) for window in windows)
+    assert false_alarms <= 6  # two descriptors at p < 0.05: about 10 % expected
+    assert drifted(unseen.sample(300, random_state=1).tolist() + french * 50)

@@ -127,3 +127,30 @@ def test_arrow_text_becomes_python_strings_whether_dictionary_encoded_or_not() -
         assert columns["colour"].tolist() == ["red", "blue", "red"]
         assert columns["shade"].tolist() == ["dark", None, "dark"]
     assert arrow_to_columns(numbers_as_text, schema)["colour"].tolist() == ["1", "2", "1"]
+
+
+@pytest.mark.parametrize("learned", [None, np.nan], ids=["None", "NaN"])
+def test_a_missing_text_is_sent_as_the_encoder_learned_it(learned: object) -> None:
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    homes = np.array(["rent", learned, "own", "rent", learned, "own", learned], dtype=object)
+    training = pd.DataFrame({"home": homes, "rooms": [1, 2, 3, 2, 1, 3, 2]}, dtype=object)
+    training["rooms"] = training["rooms"].astype("int64")
+    target = ["no", "yes", "no", "no", "yes", "no", "yes"]  # a gap means "yes"
+    encode = ColumnTransformer(
+        [("home", OneHotEncoder(handle_unknown="ignore"), ["home"])], remainder="passthrough"
+    )
+    model = make_pipeline(encode, LogisticRegression()).fit(training, target)
+    schema = InputSchema(
+        (InputField("home", FieldType.STRING, False), InputField("rooms", FieldType.INTEGER))
+    )
+    classifier = SklearnClassifier(model)
+
+    (answer,) = predict_records(classifier, [{"home": None, "rooms": 2}], schema)
+
+    as_trained = model.predict_proba(training.iloc[[1]])[0]
+    assert answer.probabilities["yes"] == pytest.approx(as_trained[1])
+    assert answer.label == "yes"
