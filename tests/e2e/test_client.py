@@ -96,6 +96,33 @@ def test_predict_through_a_server_writes_the_local_columns_and_logs_every_row(
     assert "--url" in wrong.output
 
 
+def test_predict_through_a_server_refuses_an_infinite_value_naming_its_row(
+    start_server: Callable[..., RunningServer], tmp_path: Path
+) -> None:
+    server = start_server(env={"SHIPYARD_AUTH__ENABLED": "true"})
+    key = key_of(server)
+    features, _ = example("attrition").load()
+    source = tmp_path / "infinite.csv"
+    spoiled = features.head(120).astype({"MonthlyIncome": "float64"})
+    spoiled.loc[74, "MonthlyIncome"] = float("inf")  # row 75 of the file: written as "inf"
+    spoiled.to_csv(source, index=False)
+    part = tmp_path / "part.parquet"
+    command = ["predict", "-m", "attrition", str(source), str(part), "--url", server.url]
+    refused = CliRunner().invoke(
+        app,
+        [*command, "--batch-size", "50", "--api-key", key],
+        env={"SHIPYARD_DATA_DIR": str(server.settings.data_dir)},
+    )
+    assert refused.exit_code == 1, refused.output
+    assert not isinstance(refused.exception, ValueError)  # a refusal, not a traceback
+    said = " ".join(refused.output.split())
+    assert "rows 51-100 not sent: row 75 has inf in MonthlyIncome" in said
+    assert "the 50 rows before these were scored and logged" in said
+    assert "Traceback" not in refused.output
+    assert len(pd.read_parquet(part)) == 50
+    assert len(logged(server, key)) == 50  # nothing of rows 51-100
+
+
 def test_the_guide_s_example_runs_against_a_live_server(
     start_server: Callable[..., RunningServer], tmp_path: Path
 ) -> None:

@@ -7,6 +7,7 @@ values in its training data, so that the signature makes the field optional.
 from __future__ import annotations
 
 import shutil
+import uuid
 import warnings
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack
@@ -24,6 +25,7 @@ from shipyard.api.app import create_app
 from shipyard.client import ApiError, AsyncShipyardClient, ShipyardClient
 from shipyard.config import ServingSettings, Settings
 from shipyard.db import open_database, upgrade_database
+from shipyard.schemas.predictions import PredictResponse
 from shipyard.services.runtime import registry_for
 from shipyard.training.datasets import example
 from tests.conftest import make_settings, register_version
@@ -86,6 +88,48 @@ class AppTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         self._stack.close()
+
+
+class Watched(httpx.BaseTransport):
+    """The app's transport, noting each prediction request's ``Idempotency-Key`` and whether
+    its answer is a replay; the answers of the prediction requests numbered (from 0) in
+    ``lost`` are scored and logged but never arrive, as when a connection drops."""
+
+    def __init__(self, inner: httpx.BaseTransport, lost: set[int] | None = None) -> None:
+        self.inner = inner
+        self.lost = lost or set()
+        self.sent: list[tuple[str | None, bool]] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        if request.url.path.endswith("/predict"):
+            replayed = response.headers.get("Idempotent-Replayed") == "true"
+            self.sent.append((request.headers.get("Idempotency-Key"), replayed))
+            if len(self.sent) - 1 in self.lost:
+                raise httpx.ReadTimeout("the answer was lost", request=request)
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class AsyncWatched(httpx.AsyncBaseTransport):
+    """:class:`Watched` for the async client."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, lost: set[int] | None = None) -> None:
+        self.inner = inner
+        self.lost = lost or set()
+        self.sent: list[tuple[str | None, bool]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.url.path.endswith("/predict"):
+            replayed = response.headers.get("Idempotent-Replayed") == "true"
+            self.sent.append((request.headers.get("Idempotency-Key"), replayed))
+            if len(self.sent) - 1 in self.lost:
+                await response.aclose()
+                raise httpx.ReadTimeout("the answer was lost", request=request)
+        return response
 
 
 @pytest.fixture
@@ -182,3 +226,113 @@ async def test_the_async_client_raises_the_api_s_error(
     with pytest.raises(ApiError) as missing:
         await async_client.model("churn")
     assert missing.value.status == 404
+
+
+# -- retries with an idempotency key: the same prediction ids, no second row --------------------
+
+
+def logged_ids(client: ShipyardClient) -> list[uuid.UUID]:
+    return [item.id for item in client.predictions(model="attrition", limit=500).items]
+
+
+def ids(answer: PredictResponse) -> list[uuid.UUID]:
+    return [p.prediction_id for p in answer.predictions]
+
+
+def test_a_retry_of_one_request_with_its_idempotency_key_adds_no_row(served: Settings) -> None:
+    transport = Watched(AppTransport(create_app(served)))
+    with ShipyardClient("http://shipyard.test", transport=transport) as client:
+        record = {"Age": 41, "MonthlyIncome": 5993.0}
+        first = client.predict("attrition", record, idempotency_key="order-42")
+        again = client.predict("attrition", record, idempotency_key="order-42")
+        assert ids(again) == ids(first)
+        assert logged_ids(client) == ids(first)
+
+        frame = employees(3)  # one request: the key goes as it is
+        scored = client.predict_frame("attrition", frame, idempotency_key="frame-1")
+        rescored = client.predict_frame("attrition", frame, idempotency_key="frame-1")
+        pd.testing.assert_frame_equal(rescored, scored)
+        assert len(logged_ids(client)) == 1 + 3
+    assert transport.sent == [
+        ("order-42", False),
+        ("order-42", True),
+        ("frame-1", False),
+        ("frame-1", True),
+    ]
+
+
+def test_a_retry_of_several_batches_with_its_idempotency_key_adds_no_row(
+    served: Settings,
+) -> None:
+    transport = Watched(AppTransport(create_app(served)))
+    frame = employees(2 * MAX_ROWS + 20)
+    with ShipyardClient("http://shipyard.test", transport=transport, batch_size=MAX_ROWS) as client:
+        first = client.predict("attrition", frame, idempotency_key="run-1")
+        again = client.predict("attrition", frame, idempotency_key="run-1")
+        assert ids(again) == ids(first)
+        assert sorted(logged_ids(client)) == sorted(ids(first))
+        assert again.request_id == first.request_id  # the first try's answers, replayed
+
+        # Another batch size cuts other batches: run-1.0 now holds other records.
+        client.batch_size = MAX_ROWS // 2
+        with pytest.raises(ApiError) as reused:
+            client.predict("attrition", frame, idempotency_key="run-1")
+        assert (reused.value.status, reused.value.name) == (409, "IdempotencyKeyReused")
+        assert len(logged_ids(client)) == len(frame)
+    keys = ["run-1.0", "run-1.1", "run-1.2"]
+    assert transport.sent == [
+        *((key, False) for key in keys),
+        *((key, True) for key in keys),
+        ("run-1.0", False),
+    ]
+
+
+def test_a_retry_after_a_lost_answer_replays_the_batches_sent_and_sends_the_rest(
+    served: Settings,
+) -> None:
+    transport = Watched(AppTransport(create_app(served)), lost={1})
+    frame = employees(2 * MAX_ROWS + 20)
+    with ShipyardClient("http://shipyard.test", transport=transport, batch_size=MAX_ROWS) as client:
+        with pytest.raises(httpx.ReadTimeout):  # batch 1 was logged; its answer was lost
+            client.predict_frame("attrition", frame, idempotency_key="run-2")
+        assert len(logged_ids(client)) == 2 * MAX_ROWS
+        scored = client.predict_frame("attrition", frame, idempotency_key="run-2")
+        assert sorted(logged_ids(client)) == sorted(scored["prediction_id"].map(uuid.UUID))
+    assert transport.sent == [
+        ("run-2.0", False),
+        ("run-2.1", False),
+        ("run-2.0", True),
+        ("run-2.1", True),
+        ("run-2.2", False),
+    ]
+
+
+async def test_the_async_client_s_retry_with_its_idempotency_key_adds_no_row(
+    served: Settings,
+) -> None:
+    app = create_app(served)
+    transport = AsyncWatched(httpx.ASGITransport(app))
+    frame = employees(MAX_ROWS + 7)
+    async with (
+        app.router.lifespan_context(app),
+        AsyncShipyardClient(
+            "http://shipyard.test", transport=transport, batch_size=MAX_ROWS
+        ) as client,
+    ):
+        first = await client.predict_frame("attrition", frame, idempotency_key="async-1")
+        again = await client.predict_frame("attrition", frame, idempotency_key="async-1")
+        pd.testing.assert_frame_equal(again, first)
+        one = await client.predict("attrition", {"Age": 30}, idempotency_key="async-2")
+        assert ids(await client.predict("attrition", {"Age": 30}, idempotency_key="async-2")) == (
+            ids(one)
+        )
+        page = await client.predictions(model="attrition", limit=500)
+        assert len(page.items) == len(frame) + 1
+    assert transport.sent == [
+        ("async-1.0", False),
+        ("async-1.1", False),
+        ("async-1.0", True),
+        ("async-1.1", True),
+        ("async-2", False),
+        ("async-2", True),
+    ]

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import inspect
 import json
+import math
+import pickle
 import subprocess
 import sys
 import uuid
@@ -19,7 +21,7 @@ import pandas as pd
 import pytest
 
 import shipyard.client
-from shipyard.client import ApiError, AsyncShipyardClient, ShipyardClient
+from shipyard.client import ApiError, AsyncShipyardClient, NonFiniteValue, ShipyardClient
 from shipyard.client._sending import retry_after
 
 PREDICTION_ID = uuid.UUID("01a20be5-798d-7f4d-81d5-84d44df6b549")
@@ -222,11 +224,13 @@ class Recorder:
     def __init__(self) -> None:
         self.bodies: list[Any] = []
         self.request_ids: list[str | None] = []
+        self.idempotency_keys: list[str | None] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
         self.bodies.append(body)
         self.request_ids.append(request.headers.get("x-request-id"))
+        self.idempotency_keys.append(request.headers.get("idempotency-key"))
         records = body if isinstance(body, list) else [body]
         items = [
             {
@@ -334,6 +338,154 @@ def test_a_frame_with_repeated_columns_is_refused_before_sending() -> None:
         pytest.raises(ValueError, match="repeated columns: Age"),
     ):
         client.predict("attrition", frame)
+    assert server.bodies == []
+
+
+def test_nat_and_numpy_datetimes_are_sent_as_null_or_iso_text_from_dicts_and_frames() -> None:
+    nanosecond = np.datetime64("2024-03-01T00:00:00.000000001", "ns")
+    server = Recorder()
+    with ShipyardClient("http://shipyard.test", transport=httpx.MockTransport(server)) as client:
+        client.predict("attrition", {"n": 1, "Joined": pd.NaT, "Left": np.datetime64("NaT")})
+        client.predict("attrition", [{"n": 2, "Joined": nanosecond}])
+        client.predict("attrition", {"n": 3, "Joined": np.datetime64("2024-03-01", "D")})
+        # An object column keeps NaT and numpy's datetimes as they are, cell by cell.
+        joined = pd.Series([pd.NaT, nanosecond, np.datetime64("NaT", "ns")], dtype=object)
+        client.predict("attrition", pd.DataFrame({"n": [4, 5, 6], "Joined": joined}))
+    assert server.bodies == [
+        {"n": 1, "Joined": None, "Left": None},  # not "NaT"
+        [{"n": 2, "Joined": "2024-03-01T00:00:00.000000001"}],  # not 1709251200000000001
+        {"n": 3, "Joined": "2024-03-01T00:00:00"},  # as pd.Timestamp writes it
+        [
+            {"n": 4, "Joined": None},
+            {"n": 5, "Joined": "2024-03-01T00:00:00.000000001"},
+            {"n": 6, "Joined": None},
+        ],
+    ]
+
+
+def test_a_numpy_datetime_is_sent_by_code_that_never_imported_pandas() -> None:
+    code = (
+        "import sys, json, httpx, numpy as np\n"
+        "from shipyard.client import ShipyardClient\n"
+        "sent = []\n"
+        "def server(request):\n"
+        "    sent.append(json.loads(request.content))\n"
+        "    return httpx.Response(200, json={'request_id': 'r', 'predictions': []})\n"
+        "with ShipyardClient('http://t', transport=httpx.MockTransport(server)) as client:\n"
+        "    client.predict('attrition', {'a': np.datetime64('2024-03-01T12:00', 'ns'),\n"
+        "                                 'b': np.datetime64('NaT'), 'c': np.float32(0.5)})\n"
+        "print(json.dumps(sent))\n"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(shown.stdout) == [{"a": "2024-03-01T12:00:00", "b": None, "c": 0.5}]
+
+
+@pytest.mark.parametrize("client_class", [ShipyardClient, AsyncShipyardClient])
+@pytest.mark.parametrize(
+    ("records", "index", "field", "value"),
+    [
+        ({"n": 0, "MonthlyIncome": math.inf}, 0, "MonthlyIncome", math.inf),
+        ([{"n": 0}, {"n": 1, "Rate": np.float32("-inf")}], 1, "Rate", -math.inf),
+        (
+            [{"n": n, "Rate": np.float64(math.inf if n == 7 else n)} for n in range(9)],
+            7,
+            "Rate",
+            math.inf,
+        ),
+        (pd.DataFrame({"n": range(9), "Rate": [1.0] * 8 + [-math.inf]}), 8, "Rate", -math.inf),
+        (
+            pd.DataFrame(
+                {
+                    "n": range(9),
+                    "Rate": pd.array([None, 1.0, 2.0, 3.0, math.inf, 5, 6, 7, 8], "Float64"),
+                    "Mixed": pd.Series([None, "a", 1.5, -math.inf, 0, 0, 0, 0, 0], dtype=object),
+                }
+            ),
+            3,
+            "Mixed",
+            -math.inf,
+        ),
+    ],
+    ids=["one-record", "numpy-float32", "third-batch", "frame", "frame-columns"],
+)
+async def test_inf_is_refused_before_anything_is_sent_naming_the_record_and_field(
+    client_class: type, records: Any, index: int, field: str, value: float
+) -> None:
+    server = Recorder()
+    transport = httpx.MockTransport(server)
+    client = client_class("http://shipyard.test", transport=transport, batch_size=3)
+    with pytest.raises(NonFiniteValue) as refused:
+        await maybe(client.predict("attrition", records, idempotency_key="k"))
+    error = refused.value
+    assert isinstance(error, ValueError)
+    assert (error.index, error.field, error.value) == (index, field, value)
+    assert f"record {index}, field {field!r}: {value} is not a finite number" in str(error)
+    assert server.bodies == []  # not even the batches before it
+    copy = pickle.loads(pickle.dumps(error))
+    assert (type(copy), copy.index, copy.field, str(copy)) == (
+        NonFiniteValue,
+        index,
+        field,
+        str(error),
+    )
+
+
+@pytest.mark.parametrize("client_class", [ShipyardClient, AsyncShipyardClient])
+async def test_an_idempotency_key_goes_as_is_with_one_request_and_suffixed_per_batch(
+    client_class: type,
+) -> None:
+    server = Recorder()
+    transport = httpx.MockTransport(server)
+    client = client_class("http://shipyard.test", transport=transport, batch_size=3)
+    await maybe(client.predict("attrition", {"n": 1}, idempotency_key="order-42"))
+    await maybe(client.predict("attrition", [{"n": 1}, {"n": 2}, {"n": 3}], idempotency_key="a"))
+    await maybe(client.predict("attrition", [{"n": 1}]))
+    assert server.idempotency_keys == ["order-42", "a", None]
+
+    frame = pd.DataFrame({"n": range(7)})
+    answer = await maybe(client.predict("attrition", frame, idempotency_key="run-7"))
+    assert server.idempotency_keys[3:] == ["run-7.0", "run-7.1", "run-7.2"]
+    assert [p.label for p in answer.predictions] == [str(n) for n in range(7)]
+    await maybe(client.predict_frame("attrition", frame, idempotency_key="run-8"))
+    assert server.idempotency_keys[6:] == ["run-8.0", "run-8.1", "run-8.2"]
+    await maybe(client.predict_frame("attrition", frame.head(3), idempotency_key="run-9"))
+    assert server.idempotency_keys[9:] == ["run-9"]
+    # 200 characters is the server's limit, the suffix of the last batch included.
+    client.batch_size = 1
+    await maybe(
+        client.predict("attrition", [{"n": n} for n in range(10)], idempotency_key="k" * 198)
+    )
+    assert server.idempotency_keys[-1] == "k" * 198 + ".9"
+
+
+@pytest.mark.parametrize("client_class", [ShipyardClient, AsyncShipyardClient])
+@pytest.mark.parametrize(
+    ("key", "records"),
+    [
+        ("", {"n": 1}),
+        ("", [{"n": 1}, {"n": 2}]),  # not ".0" and ".1"
+        ("order 42", {"n": 1}),
+        ("é", [{"n": 1}]),
+        ("k" * 201, [{"n": 1}]),
+        ("k" * 198, [{"n": n} for n in range(11)]),  # "k…k.10": 201 characters
+    ],
+    ids=[
+        "empty",
+        "empty-with-batches",
+        "space",
+        "not-ascii",
+        "too-long",
+        "too-long-with-its-suffix",
+    ],
+)
+async def test_an_idempotency_key_the_server_would_refuse_is_refused_before_sending(
+    client_class: type, key: str, records: Any
+) -> None:
+    server = Recorder()
+    transport = httpx.MockTransport(server)
+    client = client_class("http://shipyard.test", transport=transport, batch_size=1)
+    with pytest.raises(ValueError, match="idempotency_key must be 1 to 200 visible ASCII"):
+        await maybe(client.predict("attrition", records, idempotency_key=key))
     assert server.bodies == []
 
 

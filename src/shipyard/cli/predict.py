@@ -22,7 +22,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from shipyard.cli.context import console, current_settings
-from shipyard.client import DEFAULT_BATCH_SIZE, ApiError, ShipyardClient
+from shipyard.client import DEFAULT_BATCH_SIZE, ApiError, NonFiniteValue, ShipyardClient
 from shipyard.errors import InvalidInput
 from shipyard.services.loading import load_served_model
 from shipyard.services.runtime import registry_for
@@ -42,7 +42,8 @@ class Engine(StrEnum):
 
 
 class RemoteScoringFailed(InvalidInput):
-    """The server refused a request of the file's rows (or did not answer)."""
+    """The server refused a request of the file's rows (or did not answer), or a row holds a
+    value no request can carry (``inf``)."""
 
 
 def _progress() -> Progress:
@@ -158,7 +159,9 @@ def score_remotely(
     """Send ``source``'s rows to the server, one request of ``client.batch_size`` rows at a
     time (each with ``request_id``), and write them with the answers' ``label``,
     ``proba_<class>``, ``prediction_id`` and ``version`` columns to Parquet, in order. Rows
-    sent before a refused request stay scored and logged on the server."""
+    sent before a refused request stay scored and logged on the server; a request with
+    ``inf`` or ``-inf`` in a row is refused before it is sent (:class:`RemoteScoringFailed`
+    naming the file's row and column)."""
     _check_files(source, destination)
     writer: pq.ParquetWriter | None = None
     done = 0
@@ -199,6 +202,12 @@ def _scored(
         ) from None
     except (httpx.HTTPError, httpx.InvalidURL) as error:
         raise RemoteScoringFailed(f"{rows}: no answer from {client.base_url} ({error})") from None
+    except NonFiniteValue as error:
+        raise RemoteScoringFailed(
+            f"{rows} not sent: row {done + error.index + 1} has {error.value} in "
+            f"{error.field}, a number JSON cannot carry (leave the cell empty for a missing "
+            f"value; the {done} rows before these were scored and logged)"
+        ) from None
     answered = pa.RecordBatch.from_pandas(answers, preserve_index=False)
     columns = [*batch.columns, *(_plain_text(column) for column in answered.columns)]
     return pa.RecordBatch.from_arrays(columns, names=[*batch.schema.names, *answered.schema.names])

@@ -16,17 +16,31 @@ Errors::
 
     ApiError            a non-2xx answer: status, name (the API's "error"), detail, body
     httpx.HTTPError     no answer: a refused connection, a timeout (``httpx.TransportError``)
+    ValueError          refused here, before anything is sent: a bad batch_size or
+                        idempotency_key, a frame with repeated columns
+      NonFiniteValue    a record holds inf or -inf (JSON has none): index, field, value
 
 A 429 is sent again after the server's ``Retry-After`` (``rate_limit_retries`` times) before
-it becomes an ``ApiError``. Pass ``transport=`` (``httpx.BaseTransport``, or
-``httpx.AsyncBaseTransport`` such as ``httpx.ASGITransport``) to talk to an app in-process.
+it becomes an ``ApiError``; nothing else is retried. To retry a prediction safely yourself,
+pass ``predict(..., idempotency_key=...)`` and the same key again: batch ``n`` of a split
+call is sent with ``f"{key}.{n}"``, so keep ``batch_size`` the same between tries.
+
+Pass ``transport=`` (``httpx.BaseTransport``, or ``httpx.AsyncBaseTransport`` such as
+``httpx.ASGITransport``) to talk to an app in-process.
 """
 
 from __future__ import annotations
 
 from shipyard.client._async import AsyncShipyardClient
-from shipyard.client._errors import ApiError
+from shipyard.client._errors import ApiError, NonFiniteValue
 from shipyard.client._records import DEFAULT_BATCH_SIZE, Record
 from shipyard.client._sync import ShipyardClient
 
-__all__ = ["DEFAULT_BATCH_SIZE", "ApiError", "AsyncShipyardClient", "Record", "ShipyardClient"]
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "ApiError",
+    "AsyncShipyardClient",
+    "NonFiniteValue",
+    "Record",
+    "ShipyardClient",
+]

@@ -16,7 +16,15 @@ import httpx
 from pydantic import BaseModel
 
 from shipyard.client._errors import api_error
-from shipyard.client._records import Records, bodies, collected, shared_request_id
+from shipyard.client._records import (
+    Records,
+    batch_count,
+    bodies,
+    collected,
+    idempotency_keys,
+    refuse_non_finite,
+    shared_request_id,
+)
 from shipyard.schemas.auth import CallerRead, TokenRead
 from shipyard.schemas.health import HealthRead
 from shipyard.schemas.lifecycle import (
@@ -38,6 +46,8 @@ from shipyard.schemas.traffic import TrafficRead
 
 Answer = TypeVar("Answer", bound=BaseModel)
 Params = Mapping[str, str | int]
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,16 +124,26 @@ def run_monitoring(model: str, window: str | None) -> Call[MonitoringReport]:
 
 
 def predict(
-    model: str, records: Records, request_id: str | None, batch_size: int
+    model: str,
+    records: Records,
+    request_id: str | None,
+    batch_size: int,
+    idempotency_key: str | None = None,
 ) -> Iterator[Call[PredictResponse]]:
     """One request for ``records``, or one per ``batch_size`` records (all with one request
-    id), built as they are sent."""
+    id, each with its own idempotency key), built as they are sent. The records are checked
+    (batch size, infinities, the keys) when the first is asked for, before it is sent."""
     records = collected(records)
-    shared = shared_request_id(records, request_id, batch_size)
-    headers = {"X-Request-ID": shared} if shared else None
+    batches = batch_count(records, batch_size)
+    refuse_non_finite(records)
+    keys = idempotency_keys(idempotency_key, batches)
+    shared = shared_request_id(request_id, batches)
     path = f"/v1/models/{model}/predict"
-    for body in bodies(records, batch_size):
-        yield Call("POST", path, PredictResponse, json=body, headers=headers)
+    for body, key in zip(bodies(records, batch_size), keys, strict=True):
+        headers = {"X-Request-ID": shared} if shared else {}
+        if key is not None:
+            headers[IDEMPOTENCY_HEADER] = key
+        yield Call("POST", path, PredictResponse, json=body, headers=headers or None)
 
 
 def predictions(

@@ -1,4 +1,5 @@
-"""The one error the client raises for an answer it did not want: :class:`ApiError`."""
+"""The errors of the client: :class:`ApiError` for an answer it did not want, and
+:class:`NonFiniteValue` for a record it cannot send."""
 
 from __future__ import annotations
 
@@ -32,3 +33,21 @@ def api_error(response: httpx.Response) -> ApiError:
     if not isinstance(body, dict):
         body = {"error": "HTTPError", "detail": response.text}
     return ApiError(response.status_code, str(body.get("error")), str(body.get("detail")), body)
+
+
+class NonFiniteValue(ValueError):
+    """A record holds ``inf`` or ``-inf``, which JSON cannot carry: refused before anything is
+    sent. ``index`` is the record's position in what was passed to ``predict`` (from 0, across
+    batches), ``field`` its field and ``value`` the number."""
+
+    def __init__(self, index: int, field: str, value: float) -> None:
+        super().__init__(
+            f"record {index}, field {field!r}: {value} is not a finite number and JSON cannot "
+            "carry it; send a finite number, or None (null) for a missing value"
+        )
+        self.index = index
+        self.field = field
+        self.value = value
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.index, self.field, self.value)

@@ -127,20 +127,37 @@ class ShipyardClient:
         return self._send(calls.run_monitoring(model, window))
 
     def predict(
-        self, model: str, records: Records, *, request_id: str | None = None
+        self,
+        model: str,
+        records: Records,
+        *,
+        request_id: str | None = None,
+        idempotency_key: str | None = None,
     ) -> PredictResponse:
         """Score one record, a sequence of records or a DataFrame's rows; each answered
         record is already logged. More than ``batch_size`` records go in several requests,
-        one after the other, their answers joined in input order."""
-        sent = calls.predict(model, records, request_id, self.batch_size)
+        one after the other, their answers joined in input order.
+
+        ``idempotency_key``: retry a call that got no answer with the same key (and the
+        same records and ``batch_size``) and its batches answered before are answered
+        again, with the same prediction ids, and add no row. One request carries the key as
+        it is, batch ``n`` (from 0) of several ``f"{key}.{n}"``. ``NonFiniteValue`` (a
+        ``ValueError``) if a record holds ``inf`` or ``-inf``, before anything is sent."""
+        sent = calls.predict(model, records, request_id, self.batch_size, idempotency_key)
         return merged([self._send(call) for call in sent])
 
     def predict_frame(
-        self, model: str, frame: pd.DataFrame, *, request_id: str | None = None
+        self,
+        model: str,
+        frame: pd.DataFrame,
+        *,
+        request_id: str | None = None,
+        idempotency_key: str | None = None,
     ) -> pd.DataFrame:
         """:meth:`predict` of a DataFrame's rows, answered as a frame on its index:
         ``label``, ``proba_<class>`` per class, ``prediction_id`` and ``version``."""
-        return answers_frame(self.predict(model, frame, request_id=request_id), frame.index)
+        answer = self.predict(model, frame, request_id=request_id, idempotency_key=idempotency_key)
+        return answers_frame(answer, frame.index)
 
     def predictions(
         self,
