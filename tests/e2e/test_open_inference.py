@@ -131,7 +131,8 @@ def test_tritonclient_sees_a_live_ready_server_and_the_models_tensors(
             "name": "probabilities",
             "datatype": "FP64",
             "shape": [-1, 2],
-            "parameters": {"classes": ["No", "Yes"]},
+            # JSON-encoded: the protocol's parameter values are strings, numbers or booleans.
+            "parameters": {"classes": '["No", "Yes"]'},
         },
         {"name": "prediction_id", "datatype": "BYTES", "shape": [-1]},
     ]
@@ -168,7 +169,8 @@ def test_tritonclient_infers_what_predict_answers_and_every_record_is_logged(
     ).json()["predictions"]
     answer = result.get_response()
     assert (answer["model_name"], answer["model_version"], answer["id"]) == (MODEL, "1", "order-7")
-    classes = result.get_output("probabilities")["parameters"]["classes"]
+    classes = json.loads(result.get_output("probabilities")["parameters"]["classes"])
+    assert classes == ["No", "Yes"]
     assert result.as_numpy("label").tolist() == [p["label"] for p in expected]
     probabilities = result.as_numpy("probabilities")
     assert probabilities.shape == (4, 2)
@@ -195,7 +197,8 @@ def test_tritonclient_infers_what_predict_answers_and_every_record_is_logged(
 def test_outputs_asked_for_come_back_alone_and_retries_add_no_rows(server: RunningServer) -> None:
     client = client_of(server)
     key = mint(server, "careful-user")
-    inputs = tensors(client.get_model_metadata(MODEL, headers=key), rows(2, seed=5))
+    metadata = client.get_model_metadata(MODEL, headers=key)
+    inputs = tensors(metadata, rows(2, seed=5))
 
     only_labels = client.infer(
         MODEL,
@@ -208,10 +211,17 @@ def test_outputs_asked_for_come_back_alone_and_retries_add_no_rows(server: Runni
     assert only_labels.as_numpy("probabilities") is None
 
     retry = {**key, "Idempotency-Key": "order-8"}
-    asked = [triton.InferRequestedOutput("prediction_id")]  # binary_data=True: JSON it is
+    asked = [  # binary_data=True: JSON it is
+        triton.InferRequestedOutput("prediction_id"),
+        triton.InferRequestedOutput("probabilities"),
+    ]
     first = client.infer(MODEL, inputs, outputs=asked, headers=retry)
     again = client.infer(MODEL, inputs, outputs=asked, headers=retry)
     assert again.as_numpy("prediction_id").tolist() == first.as_numpy("prediction_id").tolist()
+    # The replay (read back from the database) keeps the metadata's class order.
+    replayed = again.get_output("probabilities")
+    assert replayed["parameters"] == metadata["outputs"][1]["parameters"]
+    assert again.as_numpy("probabilities").tolist() == first.as_numpy("probabilities").tolist()
     logged = httpx.get(f"{server.url}/v1/predictions", headers=key, timeout=30).json()["items"]
     assert len(logged) == 4  # two records, twice: the retry added nothing
 

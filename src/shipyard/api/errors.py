@@ -1,7 +1,8 @@
 """One JSON error shape for every failure: ``{"error": "<Name>", "detail": "...", ...}``.
 
 On the Open Inference Protocol's routes (``/v2/...``) ``error`` holds ``"<Name>: <detail>"``:
-that protocol's clients (Triton's among them) show ``error`` alone, as the message.
+that protocol's clients (Triton's among them) show ``error`` alone, as the message. The path
+is the app's own, wherever it is mounted (``/api/v2/...`` beside the dashboard).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Scope
 
 from shipyard.errors import (
     Conflict,
@@ -68,19 +70,30 @@ def error_response(status: int, name: str, detail: str, **extra: Any) -> JSONRes
     return JSONResponse(body, status_code=status, headers=HEADERS_BY_STATUS.get(status))
 
 
-OPEN_INFERENCE_ROUTES = "/v2/"
+OPEN_INFERENCE_ROUTES = "/v2"
 
 
-def _named(request: Request, name: str, detail: str) -> str:
+def app_path(scope: Scope) -> str:
+    """The request's path within the app: without the prefix it is mounted under (its
+    ``root_path``: ``/api`` when the dashboard serves it on the same port)."""
+    path: str = scope.get("path", "")
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root) and path[len(root) : len(root) + 1] in ("", "/"):
+        return path[len(root) :] or "/"
+    return path
+
+
+def error_name(scope: Scope, name: str, detail: str) -> str:
     """The ``error`` field: the name, with the detail on the Open Inference routes."""
-    if request.url.path.startswith(OPEN_INFERENCE_ROUTES):
+    path = app_path(scope)
+    if path == OPEN_INFERENCE_ROUTES or path.startswith(OPEN_INFERENCE_ROUTES + "/"):
         return f"{name}: {detail}"
     return name
 
 
 async def _shipyard_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ShipyardError)
-    name = _named(request, type(error).__name__, error.detail)
+    name = error_name(request.scope, type(error).__name__, error.detail)
     response = error_response(status_of(error), name, error.detail, **error.extra())
     if isinstance(error, RateLimited):
         response.headers["Retry-After"] = str(error.retry_after_seconds)
@@ -95,7 +108,9 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     ]
     first = problems[0] if problems else {"loc": [], "msg": "invalid request"}
     detail = f"{'.'.join(first['loc'])}: {first['msg']}"
-    return error_response(422, _named(request, "InvalidRequest", detail), detail, errors=problems)
+    return error_response(
+        422, error_name(request.scope, "InvalidRequest", detail), detail, errors=problems
+    )
 
 
 async def _http_error(request: Request, error: Exception) -> JSONResponse:
@@ -103,7 +118,7 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     names = {404: "NotFound", 405: "MethodNotAllowed", 413: "PayloadTooLarge"}
     name = names.get(error.status_code, "HTTPError")
     response = error_response(
-        error.status_code, _named(request, name, str(error.detail)), str(error.detail)
+        error.status_code, error_name(request.scope, name, str(error.detail)), str(error.detail)
     )
     if error.headers:
         response.headers.update(error.headers)

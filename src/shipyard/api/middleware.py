@@ -7,6 +7,7 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shipyard.api.errors import error_name
 from shipyard.errors import InvalidInput, PayloadTooLarge
 
 
@@ -30,7 +31,7 @@ class BodySizeLimitMiddleware:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._reject(send)
+            await self._reject(scope, send)
             return
         received = 0
         exceeded = False
@@ -53,7 +54,7 @@ class BodySizeLimitMiddleware:
             if exceeded and message["type"] == "http.response.start":
                 replaced = message["status"] != 413
                 if replaced:
-                    await self._reject(send)
+                    await self._reject(scope, send)
                     return
             if replaced:
                 return
@@ -61,8 +62,8 @@ class BodySizeLimitMiddleware:
 
         await self.app(scope, limited_receive, guarded_send)
 
-    async def _reject(self, send: Send) -> None:
-        await _send_error(send, 413, BodyTooLarge(self.max_bytes), close=True)
+    async def _reject(self, scope: Scope, send: Send) -> None:
+        await _send_error(scope, send, 413, BodyTooLarge(self.max_bytes), close=True)
 
 
 class NulInRequest(InvalidInput):
@@ -82,14 +83,17 @@ class RejectNulMiddleware:
         if scope["type"] == "http" and (
             "\x00" in str(scope.get("path", "")) or b"%00" in query or b"\x00" in query
         ):
-            await _send_error(send, 422, NulInRequest())
+            await _send_error(scope, send, 422, NulInRequest())
             return
         await self.app(scope, receive, send)
 
 
-async def _send_error(send: Send, status: int, error: InvalidInput, *, close: bool = False) -> None:
+async def _send_error(
+    scope: Scope, send: Send, status: int, error: InvalidInput, *, close: bool = False
+) -> None:
     """The one error shape, sent before the app runs (so before its error handlers)."""
-    body = json.dumps({"error": type(error).__name__, "detail": error.detail}).encode()
+    name = error_name(scope, type(error).__name__, error.detail)
+    body = json.dumps({"error": name, "detail": error.detail}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     if close:  # the rest of the body is not read: the connection cannot be reused
         headers.append((b"connection", b"close"))

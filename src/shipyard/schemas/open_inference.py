@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, Field
+
+Parameters = dict[str, str | int | float | bool]
+"""A tensor's parameters: the protocol's values are strings, numbers or booleans, no lists."""
+_CLASSES = (
+    'on "probabilities": "classes", the order of its columns as a JSON-encoded list of the '
+    'class names (a string, e.g. \'["No", "Yes"]\': read it with json.loads)'
+)
 
 
 class ServerLiveRead(BaseModel):
@@ -31,9 +36,7 @@ class TensorMetadataRead(BaseModel):
     name: str
     datatype: str = Field(description="INT64, FP64, BOOL or BYTES")
     shape: list[int] = Field(description="-1 for the number of records")
-    parameters: dict[str, Any] | None = Field(
-        default=None, description='on "probabilities": "classes", the order of its columns'
-    )
+    parameters: Parameters | None = Field(default=None, description=_CLASSES)
 
 
 class ModelMetadataRead(BaseModel):
@@ -49,9 +52,7 @@ class OutputTensorRead(BaseModel):
     datatype: str
     shape: list[int]
     data: list[str] | list[float] = Field(description="row-major")
-    parameters: dict[str, Any] | None = Field(
-        default=None, description='on "probabilities": "classes", the order of its columns'
-    )
+    parameters: Parameters | None = Field(default=None, description=_CLASSES)
 
 
 class InferResponseRead(BaseModel):

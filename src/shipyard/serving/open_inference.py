@@ -4,8 +4,10 @@ their clients (``tritonclient``, KServe's) work against shipyard unchanged.
 A model takes one input tensor per field of its schema, columnar: ``Age`` is an INT64 tensor
 of shape ``[N]`` (or ``[N, 1]``) holding the ages of N records, in order, and every input
 holds the same N. The datatype follows the field's type (:data:`DATATYPES`); text travels as
-JSON strings (BYTES). An optional field's tensor may be left out. ``data`` is flat or nested,
-row-major, as the protocol allows::
+JSON strings (BYTES). An optional field's tensor may be left out, and a missing value in it is
+``null`` (in a tensor of any datatype) or NaN (in an FP64 one: numpy's gap in a float array),
+which the record then holds as ``None``. ``data`` is flat or nested, row-major, as the
+protocol allows::
 
     {"id": "order-42",
      "inputs": [{"name": "Age", "datatype": "INT64", "shape": [2], "data": [41, 29]},
@@ -13,10 +15,12 @@ row-major, as the protocol allows::
                  "data": ["Sales", "Research_Development"]}],
      "outputs": [{"name": "label"}]}
 
-The answer holds the output tensors ``outputs`` names, or all of :data:`OUTPUTS`: ``label``
-(BYTES ``[N]``), ``probabilities`` (FP64 ``[N, C]``, row-major, in the order of its
-``classes`` parameter) and ``prediction_id`` (BYTES ``[N]``: each record's row in the
-prediction log, which feedback names). ``id`` is the request's, or shipyard's request id.
+The answer holds the output tensors ``outputs`` names (at least one), or all of
+:data:`OUTPUTS`: ``label`` (BYTES ``[N]``), ``probabilities`` (FP64 ``[N, C]``, row-major, its
+columns in the model's class order, which its ``classes`` parameter states as a JSON-encoded
+list: the protocol's parameter values are strings, numbers or booleans) and ``prediction_id``
+(BYTES ``[N]``: each record's row in the prediction log, which feedback names). ``id`` is the
+request's, or shipyard's request id.
 
 Tensor data is taken as JSON only: the binary tensor extension (tritonclient's default,
 ``binary_data=True``) gets a 415 that says to send JSON. Outputs always come back as JSON,
@@ -27,6 +31,8 @@ are then validated, scored and logged exactly as a ``/predict`` request's.
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -107,12 +113,19 @@ def _tensor_metadata(name: str, datatype: str, shape: list[int]) -> dict[str, An
     return {"name": name, "datatype": datatype, "shape": shape}
 
 
+def classes_parameter(classes: Sequence[str]) -> str:
+    """The ``classes`` parameter of ``probabilities``: the class order as a JSON-encoded list
+    (``'["No", "Yes"]'``; ``json.loads`` reads it back). The protocol's parameter values are
+    strings, numbers or booleans, never lists (gRPC's ``InferParameter`` has no list)."""
+    return json.dumps(list(classes), ensure_ascii=False)
+
+
 def model_metadata(
     name: str, version: str, schema: InputSchema, classes: Sequence[str]
 ) -> dict[str, Any]:
     """The model metadata: one input per field, the outputs, and the class order."""
     probabilities = _tensor_metadata("probabilities", "FP64", [-1, len(classes)])
-    probabilities["parameters"] = {"classes": list(classes)}
+    probabilities["parameters"] = {"classes": classes_parameter(classes)}
     return {
         "name": name,
         "versions": [version],
@@ -182,6 +195,8 @@ def _tensor(tensor: Any, position: int) -> tuple[str, str, list[Any]]:
     values = _flat(data)
     if len(values) != shape[0]:
         raise BadShape(f"{where} holds {len(values)} value(s) for shape {shape}")
+    if datatype == "FP64":  # NaN is a gap, as in numpy and pandas: the record holds None
+        values = [None if isinstance(v, float) and math.isnan(v) else v for v in values]
     return name, datatype, values
 
 
@@ -225,6 +240,11 @@ def _outputs(asked: Any) -> tuple[str, ...]:
         isinstance(output, dict) and isinstance(output.get("name"), str) for output in asked
     ):
         raise InvalidInferRequest('"outputs" must be a list of objects with a "name"')
+    if not asked:
+        raise InvalidInferRequest(
+            '"outputs" is empty: name at least one output (label, probabilities, '
+            'prediction_id), or leave "outputs" out for all of them'
+        )
     names = tuple(dict.fromkeys(output["name"] for output in asked))
     unknown = [name for name in names if name not in OUTPUTS]
     if unknown:
@@ -268,7 +288,7 @@ def _probabilities(predictions: list[dict[str, Any]], classes: list[str]) -> dic
         "datatype": "FP64",
         "shape": [len(predictions), len(classes)],
         "data": [p["probabilities"][label] for p in predictions for label in classes],
-        "parameters": {"classes": classes},
+        "parameters": {"classes": classes_parameter(classes)},
     }
 
 
@@ -284,15 +304,29 @@ _OUTPUT_TENSORS: dict[str, Callable[[list[dict[str, Any]], list[str]], dict[str,
 }
 
 
+def _class_order(classes: Sequence[str], answered: dict[str, float]) -> list[str]:
+    """The columns of ``probabilities``: the served model's class order, the one its metadata
+    states. Never the order of a prediction's dict, which PostgreSQL's JSONB reorders (by
+    length, then bytes) when a replayed answer is read back. Only an answer of another
+    version with other classes (replayed after a promotion) keeps the order it holds."""
+    if len(answered) == len(classes) and set(answered) == set(classes):
+        return list(classes)
+    return list(answered)
+
+
 def infer_answer(
-    request: InferRequest, request_id: str, predictions: list[dict[str, Any]]
+    request: InferRequest,
+    request_id: str,
+    predictions: list[dict[str, Any]],
+    classes: Sequence[str],
 ) -> dict[str, Any]:
-    """The inference response for shipyard's ``predictions`` (one per record, in order)."""
+    """The inference response for shipyard's ``predictions`` (one per record, in order),
+    ``probabilities`` in the served model's class order ``classes``."""
     first = predictions[0]
-    classes = list(first["probabilities"])  # the model's class order
+    order = _class_order(classes, first["probabilities"])
     return {
         "model_name": first["model"],
         "model_version": first["version"],
         "id": request.id if request.id is not None else request_id,
-        "outputs": [_OUTPUT_TENSORS[name](predictions, classes) for name in request.outputs],
+        "outputs": [_OUTPUT_TENSORS[name](predictions, order) for name in request.outputs],
     }

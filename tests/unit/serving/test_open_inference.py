@@ -3,6 +3,8 @@ output tensors; anything else says what to send."""
 
 from __future__ import annotations
 
+import json
+import math
 from typing import Any
 
 import pytest
@@ -21,6 +23,7 @@ from shipyard.serving.open_inference import (
     VersionNotServed,
     WrongDatatype,
     check_version,
+    classes_parameter,
     infer_answer,
     infer_request_of,
     model_metadata,
@@ -67,6 +70,21 @@ def test_an_optional_field_may_be_sent_or_left_out_and_records_keep_the_schema_o
     asked = infer_request_of({"inputs": [note, *reversed(tensors())]}, SCHEMA)
     assert asked.records == [{**RECORDS[0], "Note": "a"}, {**RECORDS[1], "Note": "b"}]
     assert list(asked.records[0]) == ["Age", "Department", "Rate", "Remote", "Note"]
+
+
+def test_a_missing_value_of_an_optional_field_is_null_or_an_fp64_nan() -> None:
+    # What raw JSON sends for a gap (null, in a tensor of any datatype), and what numpy
+    # holds for one in a float array (NaN, which tritonclient sends as NaN): the record
+    # holds None, as a /predict record with null.
+    note = tensor("Note", "BYTES", [2], [None, "b"])
+    rates = tensor("Rate", "FP64", [2], [float("nan"), 1.0])
+    asked = infer_request_of({"inputs": [*tensors(Rate=rates), note]}, SCHEMA)
+    assert [record["Note"] for record in asked.records] == [None, "b"]
+    assert [record["Rate"] for record in asked.records] == [None, 1.0]
+    # Infinity stays what it is: the validator refuses it, as at /predict.
+    infinite = tensor("Rate", "FP64", [2], [float("inf"), 1.0])
+    (first, _) = infer_request_of({"inputs": tensors(Rate=infinite)}, SCHEMA).records
+    assert math.isinf(first["Rate"])
 
 
 def test_parameters_and_binary_outputs_asked_for_do_not_change_the_records() -> None:
@@ -160,6 +178,12 @@ def test_parameters_and_binary_outputs_asked_for_do_not_change_the_records() -> 
             "unknown output(s) 'score'; the model answers label, probabilities, prediction_id",
         ),
         (
+            {"inputs": tensors(), "outputs": []},
+            InvalidInferRequest,
+            '"outputs" is empty: name at least one output (label, probabilities, '
+            'prediction_id), or leave "outputs" out for all of them',
+        ),
+        (
             {"inputs": tensors(), "outputs": ["label"]},
             InvalidInferRequest,
             '"outputs" must be a list of objects with a "name"',
@@ -199,7 +223,7 @@ def test_a_wrong_request_says_what_to_send(
 
 def test_binary_tensor_data_is_refused_with_what_to_send_instead() -> None:
     # What tritonclient sends by default: the size in the JSON, the bytes after it.
-    binary = {"name": "Age", "datatype": "INT64", "shape": [2]}
+    binary: dict[str, Any] = {"name": "Age", "datatype": "INT64", "shape": [2]}
     binary["parameters"] = {"binary_data_size": 16}
     with pytest.raises(BinaryTensorData) as raised:
         infer_request_of({"inputs": tensors(Age=binary)}, SCHEMA)
@@ -240,7 +264,8 @@ def test_the_metadata_has_one_input_per_field_and_the_class_order() -> None:
                 "name": "probabilities",
                 "datatype": "FP64",
                 "shape": [-1, 2],
-                "parameters": {"classes": ["No", "Yes"]},
+                # A string: the protocol's parameter values are strings, numbers or booleans.
+                "parameters": {"classes": '["No", "Yes"]'},
             },
             {"name": "prediction_id", "datatype": "BYTES", "shape": [-1]},
         ],
@@ -269,7 +294,7 @@ PREDICTIONS = [
 
 def test_the_answer_holds_every_output_row_major_with_the_requests_id() -> None:
     asked = InferRequest(id="order-42", records=RECORDS, outputs=OUTPUTS)
-    assert infer_answer(asked, "shipyard-request", PREDICTIONS) == {
+    assert infer_answer(asked, "shipyard-request", PREDICTIONS, ("No", "Yes")) == {
         "model_name": "attrition",
         "model_version": "3",
         "id": "order-42",
@@ -280,7 +305,7 @@ def test_the_answer_holds_every_output_row_major_with_the_requests_id() -> None:
                 "datatype": "FP64",
                 "shape": [2, 2],
                 "data": [0.25, 0.75, 0.875, 0.125],
-                "parameters": {"classes": ["No", "Yes"]},
+                "parameters": {"classes": '["No", "Yes"]'},
             },
             {
                 "name": "prediction_id",
@@ -294,7 +319,7 @@ def test_the_answer_holds_every_output_row_major_with_the_requests_id() -> None:
 
 def test_the_answer_holds_the_outputs_asked_for_and_shipyards_id_without_one() -> None:
     asked = InferRequest(id=None, records=RECORDS, outputs=("prediction_id", "label"))
-    answer = infer_answer(asked, "shipyard-request", PREDICTIONS)
+    answer = infer_answer(asked, "shipyard-request", PREDICTIONS, ("No", "Yes"))
     assert answer["id"] == "shipyard-request"
     assert [output["name"] for output in answer["outputs"]] == ["prediction_id", "label"]
 
@@ -304,5 +329,52 @@ def test_every_row_of_probabilities_follows_the_one_class_order() -> None:
     # order per record: the columns still follow the order the answer states.
     shuffled = [PREDICTIONS[0], {**PREDICTIONS[1], "probabilities": {"Yes": 0.125, "No": 0.875}}]
     asked = InferRequest(id=None, records=RECORDS, outputs=("probabilities",))
-    (probabilities,) = infer_answer(asked, "r", shuffled)["outputs"]
+    (probabilities,) = infer_answer(asked, "r", shuffled, ("No", "Yes"))["outputs"]
     assert probabilities["data"] == [0.25, 0.75, 0.875, 0.125]
+
+
+SENTIMENT = ("negative", "neutral", "positive")  # scikit-learn's order: the metadata's
+
+
+def sentiment_prediction(number: int, probabilities: dict[str, float]) -> dict[str, Any]:
+    return {
+        "prediction_id": f"0198a0c0-0000-7000-8000-00000000000{number}",
+        "model": "sentiment",
+        "version": "1",
+        "label": max(probabilities, key=probabilities.__getitem__),
+        "probabilities": probabilities,
+        "latency_ms": 0.2,
+    }
+
+
+def test_the_columns_follow_the_models_class_order_not_the_stored_answers() -> None:
+    # A replay read back from PostgreSQL: JSONB orders keys by length, then bytes, so
+    # "neutral" (7 bytes) comes before "negative" and "positive" (8) in every row.
+    replayed = [
+        sentiment_prediction(1, {"neutral": 0.25, "negative": 0.125, "positive": 0.625}),
+        sentiment_prediction(2, {"neutral": 0.5, "negative": 0.375, "positive": 0.125}),
+    ]
+    asked = InferRequest(id=None, records=[{}, {}], outputs=("probabilities",))
+    (probabilities,) = infer_answer(asked, "r", replayed, SENTIMENT)["outputs"]
+    metadata = model_metadata("sentiment", "1", InputSchema(()), SENTIMENT)
+    assert probabilities["parameters"] == metadata["outputs"][1]["parameters"]
+    assert json.loads(probabilities["parameters"]["classes"]) == list(SENTIMENT)
+    assert probabilities["data"] == [0.125, 0.25, 0.625, 0.375, 0.5, 0.125]
+
+
+def test_an_answer_of_other_classes_keeps_the_order_it_states() -> None:
+    # Replayed after a promotion to a version with other classes: its own columns, named.
+    earlier = [sentiment_prediction(1, {"negative": 0.25, "positive": 0.75})]
+    asked = InferRequest(id=None, records=[{}], outputs=("probabilities",))
+    (probabilities,) = infer_answer(asked, "r", earlier, SENTIMENT)["outputs"]
+    assert probabilities["shape"] == [1, 2]
+    assert json.loads(probabilities["parameters"]["classes"]) == ["negative", "positive"]
+    assert probabilities["data"] == [0.25, 0.75]
+
+
+def test_the_classes_parameter_is_a_json_string_any_client_reads_back() -> None:
+    classes = ("No", "Yes", 'a "quoted", odd class', "café")
+    encoded = classes_parameter(classes)
+    assert isinstance(encoded, str)
+    assert encoded.startswith('["No", "Yes", ')
+    assert json.loads(encoded) == list(classes)

@@ -67,7 +67,13 @@ INFER_OPERATION: dict[str, Any] = {
                         "id": {"type": "string"},
                         "parameters": {"type": "object"},
                         "inputs": {"type": "array", "minItems": 1, "items": _INPUT_TENSOR},
-                        "outputs": {"type": "array", "items": _REQUESTED_OUTPUT},
+                        "outputs": {
+                            "type": "array",
+                            "description": "The outputs to answer (at least one); all of them "
+                            "when left out",
+                            "minItems": 1,
+                            "items": _REQUESTED_OUTPUT,
+                        },
                     },
                 }
             }
@@ -104,7 +110,8 @@ def _json_when_undeclared(request: Request) -> Request:
 
 async def _infer(request: Request, name: str, version: str | None) -> Response:
     runtime = runtime_of(request)
-    asked: list[open_inference.InferRequest] = []
+    # What the body asks, and the class order of the model that parsed it (the metadata's).
+    asked: list[tuple[open_inference.InferRequest, tuple[str, ...]]] = []
 
     def records_of(body: bytes) -> bytes:
         # Called once the credentials are checked: a caller without them learns nothing.
@@ -116,12 +123,13 @@ async def _infer(request: Request, name: str, version: str | None) -> Response:
         except ValueError:
             raise open_inference.InvalidInferRequest("the body is not valid JSON") from None
         inference = open_inference.infer_request_of(parsed, served.input_schema)
-        asked.append(inference)
+        asked.append((inference, served.predictor.classes))
         return pydantic_core.to_json(inference.records)
 
     outcome = await score_request(_json_when_undeclared(request), name, records_of)
+    inference, classes = asked[0]
     answer = open_inference.infer_answer(
-        asked[0], outcome.response["request_id"], outcome.response["predictions"]
+        inference, outcome.response["request_id"], outcome.response["predictions"], classes
     )
     return json_answer(answer, outcome)
 
