@@ -15,7 +15,12 @@ from fastapi import APIRouter, FastAPI, Request, Response
 
 from shipyard.api.deps import RuntimeDep, runtime_of
 from shipyard.api.errors import ERROR_RESPONSES
-from shipyard.api.routes.predict import PREDICT_OPERATION, json_answer, score_request
+from shipyard.api.routes.predict import (
+    PREDICT_OPERATION,
+    add_scoring_route,
+    json_answer,
+    score_request,
+)
 from shipyard.api.security import CREDENTIAL_SCHEMES, ModelReader
 from shipyard.schemas.open_inference import (
     InferResponseRead,
@@ -152,15 +157,7 @@ def add_infer_routes(app: FastAPI) -> None:
         ("/v2/models/{name}/infer", infer),
         ("/v2/models/{name}/versions/{version}/infer", infer_with_version),
     ):
-        app.add_api_route(
-            path,
-            endpoint,
-            methods=["POST"],
-            tags=["open inference"],
-            response_class=Response,
-            responses=INFER_RESPONSES,
-            openapi_extra=INFER_OPERATION,
-        )
+        add_scoring_route(app, path, endpoint, "open inference", INFER_OPERATION, INFER_RESPONSES)
 
 
 @router.get("", response_model=ServerMetadataRead)

@@ -192,12 +192,25 @@ def add_predict_routes(app: FastAPI) -> None:
         ("/v1/models/{name}/invocations", invoke_model, INVOKE_OPERATION, INVOKE_RESPONSES),
         ("/invocations", invoke_default_model, INVOKE_OPERATION, INVOKE_RESPONSES),
     ):
-        app.add_api_route(
-            path,
-            endpoint,
-            methods=["POST"],
-            tags=["predict"],
-            response_class=Response,
-            responses=responses,
-            openapi_extra=operation,
-        )
+        add_scoring_route(app, path, endpoint, "predict", operation, responses)
+
+
+def add_scoring_route(
+    app: FastAPI,
+    path: str,
+    endpoint: Callable[..., Any],
+    tag: str,
+    operation: dict[str, Any],
+    responses: dict[int | str, dict[str, Any]],
+) -> None:
+    """A POST route that scores: answered as a plain ``Response`` (its body serialised once),
+    with its OpenAPI operation declared by hand."""
+    app.add_api_route(
+        path,
+        endpoint,
+        methods=["POST"],
+        tags=[tag],
+        response_class=Response,
+        responses=responses,
+        openapi_extra=operation,
+    )
