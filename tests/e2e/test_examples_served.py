@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import httpx
 import numpy as np
 import pytest
+import tritonclient.http as triton
 
 from shipyard.services.runtime import registry_for
 from shipyard.training.datasets import PRETRAINED, example
@@ -113,8 +114,6 @@ def test_text_drift_is_measured_on_descriptors_and_label_shares(server: RunningS
 
 
 def test_mlflow_and_triton_clients_reach_every_model(server: RunningServer) -> None:
-    import tritonclient.http as triton
-
     texts = np.array(["Such a lovely, wonderful morning!", "This is a disaster."], dtype=object)
     triton_client = triton.InferenceServerClient(urlsplit(server.url).netloc)
     text_input = triton.InferInput("text", [2], "BYTES").set_data_from_numpy(

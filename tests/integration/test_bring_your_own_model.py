@@ -12,6 +12,7 @@ import pytest
 
 from shipyard.config import ServingSettings
 from shipyard.registry import ModelRegistry
+from shipyard.services.loading import load_served_model
 from shipyard.serving.predictor import predict_records
 
 pytestmark = pytest.mark.integration
@@ -38,8 +39,6 @@ def test_the_documented_model_is_served_with_the_schema_its_signature_gives(
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    from shipyard.services.loading import load_served_model
-
     registry = ModelRegistry(f"sqlite:///{tmp_path / '.shipyard' / 'mlflow.db'}")
     served = load_served_model(registry, "iris", ServingSettings(models=["iris"]))
 

@@ -3,6 +3,7 @@ loads them."""
 
 from __future__ import annotations
 
+import shutil
 import warnings
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pandas as pd
 import pytest
 
 from shipyard.config import ServingSettings
+from shipyard.db import open_database, upgrade_database
 from shipyard.domain.lifecycle import PretrainedModel
 from shipyard.domain.profile import TextProfile
 from shipyard.domain.schema import FieldType
@@ -17,6 +19,7 @@ from shipyard.services.loading import load_served_model
 from shipyard.services.pretrained import register_pretrained
 from shipyard.services.retraining import retrain
 from shipyard.services.runtime import registry_for
+from shipyard.services.training import TrainingOptions, train_example
 from shipyard.serving.predictor import predict_records
 from shipyard.training.datasets import PRETRAINED, example
 from tests.conftest import make_settings
@@ -91,7 +94,6 @@ def test_a_second_sentiment_version_waits_and_a_retrain_is_refused(
     examples_store: Path, tmp_path: Path
 ) -> None:
     copy = tmp_path / "store"
-    import shutil
 
     shutil.copytree(examples_store, copy)
     settings = make_settings(copy, f"sqlite:///{tmp_path / 'log.db'}")
@@ -102,7 +104,6 @@ def test_a_second_sentiment_version_waits_and_a_retrain_is_refused(
 
     assert (report.version.version, report.promoted, report.champion_before) == ("2", False, "1")
     assert registry.resolve("sentiment", "champion").version == "1"
-    from shipyard.db import open_database, upgrade_database
 
     database = open_database(settings.resolved_database_url())
     try:
@@ -114,7 +115,6 @@ def test_a_second_sentiment_version_waits_and_a_retrain_is_refused(
 
 
 def test_a_field_with_a_gap_only_in_the_holdout_is_still_optional(tmp_path: Path) -> None:
-    from shipyard.services.training import TrainingOptions, train_example
 
     features, _ = example("credit").load()
     assert features["Marital"].isna().sum() == 1  # one applicant, held out with seed 7

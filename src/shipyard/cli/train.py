@@ -16,9 +16,8 @@ from shipyard.db import Database, upgrade_database
 from shipyard.errors import (
     DatabaseUnavailable,
     InvalidInput,
-    ModelNotFound,
-    ModelVersionNotFound,
 )
+from shipyard.services.promotion import alias_version
 from shipyard.services.runtime import registry_for
 from shipyard.training.datasets import PRETRAINED, example_names
 
@@ -124,10 +123,7 @@ def _register_pretrained(name: str, options: TrainingOptions) -> None:
 
 def _served_version(name: str) -> str | None:
     settings = current_settings()
-    try:
-        return registry_for(settings).resolve(name, settings.serving.alias).version
-    except (ModelNotFound, ModelVersionNotFound):
-        return None
+    return alias_version(registry_for(settings), name, settings.serving.alias)
 
 
 def train(

@@ -13,11 +13,10 @@ import sklearn
 from shipyard.db import Database
 from shipyard.domain.lifecycle import MoveKind
 from shipyard.domain.model import ModelVersion
-from shipyard.errors import ModelNotFound, ModelVersionNotFound
 from shipyard.monitoring.profile import build_reference_profile
 from shipyard.registry import REFERENCE_DATA_MAX_ROWS, ModelRegistry, TrainingRun
 from shipyard.registry.skops_policy import untrusted_types_of
-from shipyard.services.promotion import record_move
+from shipyard.services.promotion import alias_version, record_move
 from shipyard.services.training import Progress
 from shipyard.training.datasets import PretrainedExample
 
@@ -31,13 +30,6 @@ class PretrainedReport:
     """Predicted on the reference corpus (it has no true labels)."""
     champion_before: str | None
     promoted: bool
-
-
-def _champion(registry: ModelRegistry, name: str, alias: str) -> str | None:
-    try:
-        return registry.resolve(name, alias).version
-    except (ModelNotFound, ModelVersionNotFound):
-        return None
 
 
 def register_pretrained(
@@ -93,7 +85,7 @@ def register_pretrained(
             },
         )
     )
-    champion = _champion(registry, example.name, alias)
+    champion = alias_version(registry, example.name, alias)
     promoted = champion is None
     if promoted:
         progress(f"Checking that version {version.version} loads as a server would load it")

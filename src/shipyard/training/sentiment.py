@@ -27,6 +27,24 @@ SENTIMENT_CLASSES = ("negative", "neutral", "positive")
 _TIE_MARGIN = 1e-6
 
 
+def class_probabilities(
+    compound: np.ndarray[Any, np.dtype[np.float64]], threshold: float, temperature: float
+) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """Probabilities of negative / neutral / positive from VADER's compound scores: a
+    softmax of ``temperature * (-c, threshold, c)``, whose argmax is VADER's label."""
+    # Neutral a hair below the threshold: a score exactly at it is VADER's positive (or
+    # negative) and must win the argmax. VADER rounds scores to 4 decimals, so no score
+    # falls inside the hair.
+    neutral = np.full_like(compound, threshold - _TIE_MARGIN)
+    logits = temperature * np.column_stack([-compound, neutral, compound])
+    logits -= logits.max(axis=1, keepdims=True)
+    weights = np.exp(logits)
+    probabilities: np.ndarray[Any, np.dtype[np.float64]] = weights / weights.sum(
+        axis=1, keepdims=True
+    )
+    return probabilities
+
+
 def _package_lexicons() -> tuple[str, str]:
     package = resources.files("vaderSentiment")
     return (
@@ -93,18 +111,7 @@ class VaderSentimentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[
         )
 
     def predict_proba(self, features: Any) -> np.ndarray[Any, np.dtype[np.float64]]:
-        compound = self.compound_scores(features)
-        # Neutral a hair below the threshold: a score exactly at it is VADER's positive (or
-        # negative) and must win the argmax. VADER rounds scores to 4 decimals, so no score
-        # falls inside the hair.
-        neutral = np.full_like(compound, self.threshold - _TIE_MARGIN)
-        logits = self.temperature * np.column_stack([-compound, neutral, compound])
-        logits -= logits.max(axis=1, keepdims=True)
-        weights = np.exp(logits)
-        probabilities: np.ndarray[Any, np.dtype[np.float64]] = weights / weights.sum(
-            axis=1, keepdims=True
-        )
-        return probabilities
+        return class_probabilities(self.compound_scores(features), self.threshold, self.temperature)
 
     def predict(self, features: Any) -> np.ndarray[Any, Any]:
         labels: np.ndarray[Any, Any] = self.classes_[self.predict_proba(features).argmax(axis=1)]

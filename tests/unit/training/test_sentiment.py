@@ -11,7 +11,11 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from shipyard.registry.skops_policy import load_trusted, untrusted_types_of
 from shipyard.training.datasets import PRETRAINED
-from shipyard.training.sentiment import VaderSentimentClassifier
+from shipyard.training.sentiment import (
+    SENTIMENT_CLASSES,
+    VaderSentimentClassifier,
+    class_probabilities,
+)
 
 TEXTS = [
     "I love this, it is great!",
@@ -52,15 +56,15 @@ def test_labels_are_vaders_and_probabilities_sum_to_one(model: VaderSentimentCla
     assert probabilities[2].max() < 0.5  # a neutral one is not
 
 
-@pytest.mark.parametrize(("compound", "label"), [(0.05, "positive"), (-0.05, "negative")])
-def test_a_score_on_the_threshold_gets_vaders_label(
-    model: VaderSentimentClassifier,
-    monkeypatch: pytest.MonkeyPatch,
-    compound: float,
-    label: str,
-) -> None:
-    monkeypatch.setattr(model, "compound_scores", lambda _features: np.array([compound]))
-    assert model.predict(pd.DataFrame({"text": ["x"]})).tolist() == [label]
+def test_a_score_on_the_threshold_gets_vaders_label() -> None:
+    # No text of the corpus scores exactly +-0.05; the mapping from scores is tested alone.
+    compound = np.array([0.05, -0.05, 0.0499, -0.0499])
+
+    probabilities = class_probabilities(compound, threshold=0.05, temperature=5.0)
+
+    labels = [SENTIMENT_CLASSES[i] for i in probabilities.argmax(axis=1)]
+    assert labels == ["positive", "negative", "neutral", "neutral"]
+    assert labels[:2] == [_vader_label(0.05), _vader_label(-0.05)]
 
 
 def test_a_missing_text_is_neutral(model: VaderSentimentClassifier) -> None:
