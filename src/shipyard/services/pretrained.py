@@ -11,13 +11,12 @@ import pandas as pd
 import sklearn
 
 from shipyard.db import Database
-from shipyard.domain.lifecycle import MoveKind
 from shipyard.domain.model import ModelVersion
 from shipyard.monitoring.profile import build_reference_profile
 from shipyard.registry import REFERENCE_DATA_MAX_ROWS, ModelRegistry, TrainingRun
 from shipyard.registry.skops_policy import untrusted_types_of
-from shipyard.services.promotion import alias_version, record_move
-from shipyard.services.training import Progress
+from shipyard.services.promotion import alias_version
+from shipyard.services.training import Progress, promote_trained
 from shipyard.training.datasets import PretrainedExample
 
 
@@ -88,17 +87,14 @@ def register_pretrained(
     champion = alias_version(registry, example.name, alias)
     promoted = champion is None
     if promoted:
-        progress(f"Checking that version {version.version} loads as a server would load it")
-        _ = registry.load(example.name, version.version).estimator
-        record_move(
+        promote_trained(
             registry,
             database,
-            example.name,
+            version,
             alias,
-            version.version,
-            kind=MoveKind.TRAIN,
             actor=actor,
             reason=f"shipyard train {example.name}: pretrained, first version",
+            progress=progress,
         )
     return PretrainedReport(
         model_name=example.name,

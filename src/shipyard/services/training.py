@@ -111,6 +111,34 @@ def onnx_export(estimator: Any, reference_data: pd.DataFrame) -> OnnxExport | No
     )
 
 
+def promote_trained(
+    registry: ModelRegistry,
+    database: Database | None,
+    version: ModelVersion,
+    alias: str,
+    *,
+    actor: str,
+    reason: str,
+    progress: Progress,
+) -> None:
+    """Move ``alias`` to a version just registered, once it loads as a server loads it."""
+    progress(f"Checking that version {version.version} loads as a server would load it")
+    # The skops allow-list and the signature, as a server meets them: never alias a dud.
+    # The estimator itself too: a server falls back to it without an ONNX graph.
+    _ = registry.load(version.name, version.version).estimator
+    progress(f"Moving @{alias} to version {version.version}")
+    record_move(
+        registry,
+        database,
+        version.name,
+        alias,
+        version.version,
+        kind=MoveKind.TRAIN,
+        actor=actor,
+        reason=reason,
+    )
+
+
 def train_example(
     registry: ModelRegistry,
     name: str,
@@ -190,20 +218,14 @@ def train_example(
     )
     promoted = champion_metrics is None or metrics.roc_auc > champion_metrics.roc_auc
     if promoted:
-        progress(f"Checking that version {version.version} loads as a server would load it")
-        # The skops allow-list and the signature, as a server meets them: never alias a dud.
-        # The estimator itself too: a server falls back to it without an ONNX graph.
-        _ = registry.load(name, version.version).estimator
-        progress(f"Moving @{options.alias} to version {version.version}")
-        record_move(
+        promote_trained(
             registry,
             database,
-            name,
+            version,
             options.alias,
-            version.version,
-            kind=MoveKind.TRAIN,
             actor=actor,
             reason=f"shipyard train {name}: holdout ROC AUC {metrics.roc_auc:.4f}",
+            progress=progress,
         )
     return TrainingReport(
         model_name=name,
