@@ -6,15 +6,18 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import insert as insert_statement
 from sqlalchemy import text
 
 from shipyard.db import Database, open_database, upgrade_database
 from shipyard.db import predictions as log
 from shipyard.db.migrate import current_revision, downgrade_database, head_revision
+from shipyard.db.tables import PredictionRow
 from shipyard.db.writer import PredictionLogWriter
 from shipyard.domain.prediction import Feedback, PredictionEntry, PredictionFilter
 from shipyard.errors import (
@@ -65,6 +68,35 @@ def test_a_row_reads_back_whole_with_utc_time(database: Database) -> None:
     assert logged.entry == written
     assert logged.entry.created_at.tzinfo is UTC
     assert logged.feedback is None
+
+
+def test_the_log_stores_each_value_as_sqlalchemy_itself_would(database: Database) -> None:
+    """The writer binds values itself (multi-row INSERTs): they must be stored exactly as an
+    ORM insert stores them, or reads, filters and joins would miss rows."""
+    created_at = datetime.now(UTC)
+    by_writer = replace(entry(at=created_at), inputs={"Age": 41, "Note": 'é \u2028 "x"', "N": None})
+    by_orm = replace(by_writer, id=uuid.uuid4())
+    insert(database, by_writer)
+    with database.session_scope() as session:
+        session.execute(insert_statement(PredictionRow), [log.entry_values(by_orm)])
+    with database.engine.connect() as connection:
+        stored = connection.execute(
+            text("SELECT * FROM predictions ORDER BY id = :orm_id"),
+            {"orm_id": by_orm.id.hex if database.is_sqlite else by_orm.id},
+        ).all()
+    writer_row, orm_row = (row._asdict() for row in stored)
+    assert writer_row.pop("id") != orm_row.pop("id")
+    assert writer_row == orm_row
+    with database.session_scope() as session:
+        assert log.get_prediction(session, by_writer.id).entry == by_writer
+
+
+def test_more_rows_than_one_statement_takes_are_all_logged(database: Database) -> None:
+    entries = [entry() for _ in range(2_345)]
+    insert(database, *entries)
+    with database.session_scope() as session:
+        assert log.count_predictions(session) == 2_345
+        assert log.get_prediction(session, entries[-1].id).entry == entries[-1]
 
 
 def test_unknown_id_is_not_found(database: Database) -> None:

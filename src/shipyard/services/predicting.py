@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -80,21 +81,24 @@ def _fingerprint(model_name: str, body: bytes) -> str:
     return hashlib.sha256(model_name.encode() + b"\0" + body).hexdigest()
 
 
-def _response(request_id: str, entries: list[PredictionEntry]) -> dict[str, Any]:
+def _response(
+    request_id: str, served: ServedModel, ids: list[uuid.UUID], scored: Scored
+) -> dict[str, Any]:
     """The answer as JSON-ready data, in the shape of :class:`PredictResponse` (the API's
     documented schema; a test checks every answer against it)."""
+    name, version, latency_ms = served.name, served.version, round(scored.model_ms, 3)
     return {
         "request_id": request_id,
         "predictions": [
             {
-                "prediction_id": str(entry.id),
-                "model": entry.model_name,
-                "version": entry.model_version,
-                "label": entry.label,
-                "probabilities": entry.probabilities,
-                "latency_ms": round(entry.latency_ms, 3),
+                "prediction_id": str(prediction_id),
+                "model": name,
+                "version": version,
+                "label": score.label,
+                "probabilities": score.probabilities,
+                "latency_ms": latency_ms,
             }
-            for entry in entries
+            for prediction_id, score in zip(ids, scored.scores, strict=True)
         ],
     }
 
@@ -143,6 +147,7 @@ async def predict(
 
     records, scored = await _score(runtime, served, body)
     created_at = datetime.now(UTC)
+    ids = new_ids(len(records))
     entries = [
         PredictionEntry(
             id=prediction_id,
@@ -156,11 +161,9 @@ async def predict(
             request_id=request_id,
             caller_id=caller_id,
         )
-        for prediction_id, record, score in zip(
-            new_ids(len(records)), records, scored.scores, strict=True
-        )
+        for prediction_id, record, score in zip(ids, records, scored.scores, strict=True)
     ]
-    response = _response(request_id, entries)
+    response = _response(request_id, served, ids, scored)
     claim = None
     if idempotency_key is not None:
         claim = IdempotentRequest(

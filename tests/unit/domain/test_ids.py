@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import pickle
 import time
+import uuid
 
 from shipyard.domain.ids import new_id, new_ids
 
@@ -41,3 +43,13 @@ def test_a_batch_of_ids_is_distinct_and_every_random_bit_varies() -> None:
         ones |= identifier.int & mask
         zeros |= ~identifier.int & mask
     assert ones == zeros == mask
+
+
+def test_an_id_behaves_as_the_uuid_its_text_parses_to() -> None:
+    identifier = new_id()
+    parsed = uuid.UUID(str(identifier))
+    assert identifier == parsed
+    assert hash(identifier) == hash(parsed)
+    assert identifier.hex == parsed.hex
+    assert pickle.loads(pickle.dumps(identifier)) == parsed
+    assert identifier.is_safe == parsed.is_safe
