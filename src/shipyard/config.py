@@ -47,6 +47,34 @@ KNOWN_SECRETS = frozenset(
 REMOTE_TRACKING_SCHEMES = {"http", "https", "databricks"}
 
 
+_DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+
+
+def parse_duration(text: str) -> timedelta:
+    """Durations as people write them: ``"90d"`` -> 90 days (also s, m, h, w)."""
+    match = _DURATION.match(text.lower())
+    if not match:
+        raise ValueError(
+            f"{text!r} is not a duration; write a whole number and a unit: 30s, 15m, 12h, 90d or 2w"
+        )
+    amount, unit = match.groups()
+    return timedelta(**{_DURATION_UNITS[unit]: int(amount)})
+
+
+def _duration(value: object) -> object:
+    if isinstance(value, str):
+        # An empty variable (SHIPYARD_MONITORING__EVERY=) switches an optional schedule off.
+        value = None if not value.strip() else parse_duration(value)
+    if isinstance(value, timedelta) and value <= timedelta(0):
+        raise ValueError("a duration must be longer than zero, e.g. 30s or 15m")
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+OptionalDuration = Annotated[timedelta | None, BeforeValidator(_duration)]
+
+
 def default_served_models() -> list[str]:
     return list(project_models()) or ["attrition"]
 
@@ -132,34 +160,6 @@ class LogWriterSettings(BaseModel):
 
     retry_seconds: float = Field(default=1.0, gt=0)
     """How often a spooling writer checks whether the database is back."""
-
-
-_DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
-
-
-def parse_duration(text: str) -> timedelta:
-    """Durations as people write them: ``"90d"`` -> 90 days (also s, m, h, w)."""
-    match = _DURATION.match(text.lower())
-    if not match:
-        raise ValueError(
-            f"{text!r} is not a duration; write a whole number and a unit: 30s, 15m, 12h, 90d or 2w"
-        )
-    amount, unit = match.groups()
-    return timedelta(**{_DURATION_UNITS[unit]: int(amount)})
-
-
-def _duration(value: object) -> object:
-    if isinstance(value, str):
-        # An empty variable (SHIPYARD_MONITORING__EVERY=) switches an optional schedule off.
-        value = None if not value.strip() else parse_duration(value)
-    if isinstance(value, timedelta) and value <= timedelta(0):
-        raise ValueError("a duration must be longer than zero, e.g. 30s or 15m")
-    return value
-
-
-Duration = Annotated[timedelta, BeforeValidator(_duration)]
-OptionalDuration = Annotated[timedelta | None, BeforeValidator(_duration)]
 
 
 class RetentionSettings(BaseModel):

@@ -127,6 +127,18 @@ def test_importing_shipyard_reads_and_builds_nothing(tmp_path: Path) -> None:
     assert ".shipyard" not in out.stdout
 
 
+def test_settings_load_from_the_environment_without_a_warning(tmp_path: Path) -> None:
+    """In a fresh process (a warning is shown once per process): every field's type must be
+    resolved when the settings are read, or pydantic-settings warns on each command."""
+    code = "from shipyard.config import load_settings; print(load_settings().serving.follow_every)"
+    env = {"SHIPYARD_DATA_DIR": str(tmp_path), "SHIPYARD_SERVING__FOLLOW_EVERY": "10s"}
+    out = subprocess.run(
+        [sys.executable, "-W", "error", "-c", code], env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "0:00:10"
+
+
 def test_the_configuration_page_lists_every_setting() -> None:
     from shipyard.config import render_settings_reference
 

@@ -73,6 +73,9 @@ class ServerMetrics:
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry(auto_describe=True)
+        # The series of each (method, route, status) already seen: ``labels()`` checks and
+        # locks on every call, twice per request otherwise.
+        self._request_series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
         self.requests = Counter(
             "shipyard_http_requests",
             "HTTP requests answered, by method, route template and status code.",
@@ -136,8 +139,15 @@ class ServerMetrics:
         self.shadow_predictions.labels(model, version, outcome).inc(rows)
 
     def request_finished(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.requests.labels(method, route, str(status)).inc()
-        self.request_seconds.labels(method, route).observe(seconds)
+        series = self._request_series.get((method, route, status))
+        if series is None:
+            series = self._request_series[(method, route, status)] = (
+                self.requests.labels(method, route, str(status)),
+                self.request_seconds.labels(method, route),
+            )
+        count, duration = series
+        count.inc()
+        duration.observe(seconds)
 
     def batch_scored(self, model: str, version: str, rows: int, seconds: float) -> None:
         self.batch_rows.labels(model).observe(rows)
