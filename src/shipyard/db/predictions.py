@@ -6,10 +6,10 @@ import base64
 import binascii
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, select, tuple_
@@ -42,7 +42,8 @@ def insert_entries(
     connection: Connection, entries: Sequence[PredictionEntry], *, skip_existing: bool = False
 ) -> None:
     """Insert many rows as multi-row ``INSERT … VALUES (…), (…)`` statements of up to 1,000
-    rows, each one round trip to PostgreSQL and one step of SQLite's engine.
+    rows (:func:`_statement_sizes`), each one round trip to PostgreSQL and one step of
+    SQLite's engine.
 
     The values are what SQLAlchemy itself binds for each column (its own bind processors),
     applied here without its per-row, per-column machinery, which was most of the log
@@ -55,10 +56,12 @@ def insert_entries(
         return
     dialect = connection.dialect
     binders = _binders(dialect)
-    rows_per_statement = max(1, min(1_000, dialect.insertmanyvalues_max_parameters // 10))
+    largest = dialect.insertmanyvalues_max_parameters // len(_LOGGED_COLUMNS)
     created: dict[datetime, Any] = {}
-    for start in range(0, len(entries), rows_per_statement):
-        chunk = entries[start : start + rows_per_statement]
+    start = 0
+    for rows in _statement_sizes(len(entries), largest):
+        chunk = entries[start : start + rows]
+        start += rows
         parameters: list[Any] = []
         for entry in chunk:
             stamp = created.get(entry.created_at)
@@ -69,7 +72,7 @@ def insert_entries(
                 stamp,
                 entry.model_name,
                 entry.model_version,
-                binders.json(entry.inputs),
+                binders.json(dict(entry.inputs)),
                 entry.label,
                 binders.json(entry.probabilities),
                 entry.latency_ms,
@@ -97,6 +100,20 @@ _LOGGED_COLUMNS = (
 _PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 
+_STATEMENT_ROWS = (1_000, 512, 256, 128, 64, 32, 16, 8, 4, 2, 1)
+
+
+def _statement_sizes(rows: int, largest: int) -> Iterator[int]:
+    """Rows per statement, largest first, from a few fixed sizes: a handful of statement
+    texts covers any batch, so each is built once and stays prepared in the driver's cache
+    (a text per batch size would be parsed again and again, and kept by the thousand)."""
+    sizes = [size for size in _STATEMENT_ROWS if size <= largest] or [1]
+    while rows > 0:
+        size = next(size for size in sizes if size <= rows)
+        yield size
+        rows -= size
+
+
 @dataclass(frozen=True, slots=True)
 class _Binders:
     id: Callable[[Any], Any]
@@ -108,7 +125,7 @@ def _no_conversion(value: Any) -> Any:
     return value
 
 
-@cache
+@lru_cache(maxsize=16)  # one per engine's dialect
 def _binders(dialect: Dialect) -> _Binders:
     """SQLAlchemy's own conversion of each converted column's values, for this dialect."""
     columns = PredictionRow.__table__.c

@@ -69,6 +69,7 @@ class Runtime:
     draining: bool = False
     durability_problems: list[str] = field(default_factory=list)
     version: str = __version__
+    _gc_threshold: tuple[int, int, int] | None = field(default=None, init=False, repr=False)
 
     def load_models(self) -> None:
         """Load every configured model's serving alias; remember why one failed."""
@@ -113,8 +114,10 @@ class Runtime:
         # A request allocates hundreds of objects, nearly all freed by reference counting:
         # a young-generation collection every 700 allocations (the default) ran every few
         # requests for almost nothing to find. Every 50,000: 9 % more requests per second
-        # at 64 clients (bench/README.md).
-        gc.set_threshold(YOUNG_COLLECTION_ALLOCATIONS, *gc.get_threshold()[1:])
+        # at 64 clients, and no more memory under load, refused bodies or hang-ups
+        # (bench/README.md).
+        self._gc_threshold = gc.get_threshold()
+        gc.set_threshold(YOUNG_COLLECTION_ALLOCATIONS, *self._gc_threshold[1:])
 
     def report_done(self, report: MonitoringReport) -> None:
         """A monitoring run of this process: its numbers go to ``/metrics`` at once, then to
@@ -155,6 +158,8 @@ class Runtime:
         self.writer.stop()
         self.predict_pool.shutdown(wait=True)
         self.database.dispose()
+        if self._gc_threshold is not None:
+            gc.set_threshold(*self._gc_threshold)
 
 
 def registry_for(settings: Settings) -> ModelRegistry:
