@@ -99,6 +99,19 @@ def test_more_rows_than_one_statement_takes_are_all_logged(database: Database) -
         assert log.get_prediction(session, entries[-1].id).entry == entries[-1]
 
 
+def test_any_batch_is_written_with_statements_of_a_few_fixed_sizes() -> None:
+    """The statement texts a server prepares stay few, whatever sizes its batches take."""
+    sizes_used: set[int] = set()
+    for rows in range(1, 2_501):
+        sizes = list(log._statement_sizes(rows, largest=3_276))
+        assert sum(sizes) == rows
+        assert sizes == sorted(sizes, reverse=True)
+        assert len(sizes) <= 11 + rows // 1_000
+        sizes_used.update(sizes)
+    assert len(sizes_used) == 11
+    assert list(log._statement_sizes(1_000, largest=99)) == [64] * 15 + [32, 8]
+
+
 def test_unknown_id_is_not_found(database: Database) -> None:
     with database.session_scope() as session, pytest.raises(PredictionNotFound):
         log.get_prediction(session, uuid.uuid4())
