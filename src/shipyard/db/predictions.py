@@ -80,7 +80,7 @@ def insert_entries(
                 entry.caller_id,
             )
         connection.exec_driver_sql(
-            _multirow_insert(dialect.name, dialect.paramstyle, len(chunk), skip_existing),
+            _multirow_insert(dialect.paramstyle, len(chunk), skip_existing),
             tuple(parameters),
         )
 
@@ -138,15 +138,16 @@ def _binders(dialect: Dialect) -> _Binders:
 
 
 @cache
-def _multirow_insert(dialect_name: str, paramstyle: str, rows: int, skip_existing: bool) -> str:
+def _multirow_insert(paramstyle: str, rows: int, skip_existing: bool) -> str:
     placeholder = _PLACEHOLDERS.get(paramstyle)
     if placeholder is None:
         raise NotImplementedError(f"no multi-row INSERT for the {paramstyle!r} paramstyle")
     row = "(" + ", ".join([placeholder] * len(_LOGGED_COLUMNS)) + ")"
-    statement = (
-        f"INSERT INTO {PredictionRow.__tablename__} ({', '.join(_LOGGED_COLUMNS)}) "
-        f"VALUES {', '.join([row] * rows)}"
-    )
+    columns = ", ".join(_LOGGED_COLUMNS)
+    values = ", ".join([row] * rows)
+    # Built from constants of this module only (table, columns, placeholders): every value
+    # is a bound parameter.
+    statement = f"INSERT INTO predictions ({columns}) VALUES {values}"  # nosec B608
     return statement + " ON CONFLICT (id) DO NOTHING" if skip_existing else statement
 
 
