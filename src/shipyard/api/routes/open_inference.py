@@ -8,20 +8,19 @@ translation in :mod:`shipyard.serving.open_inference`.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pydantic_core
 from fastapi import APIRouter, FastAPI, Request, Response
 
 from shipyard.api.deps import RuntimeDep, runtime_of
 from shipyard.api.errors import ERROR_RESPONSES
 from shipyard.api.routes.predict import (
-    PREDICT_OPERATION,
     add_scoring_route,
     json_answer,
     score_request,
+    scoring_operation,
+    scoring_responses,
 )
-from shipyard.api.security import CREDENTIAL_SCHEMES, ModelReader
+from shipyard.api.security import ModelReader
 from shipyard.schemas.open_inference import (
     InferResponseRead,
     ModelMetadataRead,
@@ -58,39 +57,26 @@ _REQUESTED_OUTPUT = {
         "parameters": {"type": "object"},
     },
 }
-INFER_OPERATION: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "description": "One input tensor per field of the model (GET "
-                    "/v2/models/{name} lists them), each [N] or [N, 1] for N records",
-                    "required": ["inputs"],
-                    "properties": {
-                        "id": {"type": "string"},
-                        "parameters": {"type": "object"},
-                        "inputs": {"type": "array", "minItems": 1, "items": _INPUT_TENSOR},
-                        "outputs": {
-                            "type": "array",
-                            "description": "The outputs to answer (at least one); all of them "
-                            "when left out",
-                            "minItems": 1,
-                            "items": _REQUESTED_OUTPUT,
-                        },
-                    },
-                }
-            }
+INFER_OPERATION = scoring_operation(
+    {
+        "type": "object",
+        "description": "One input tensor per field of the model (GET "
+        "/v2/models/{name} lists them), each [N] or [N, 1] for N records",
+        "required": ["inputs"],
+        "properties": {
+            "id": {"type": "string"},
+            "parameters": {"type": "object"},
+            "inputs": {"type": "array", "minItems": 1, "items": _INPUT_TENSOR},
+            "outputs": {
+                "type": "array",
+                "description": "The outputs to answer (at least one); all of them when left out",
+                "minItems": 1,
+                "items": _REQUESTED_OUTPUT,
+            },
         },
-    },
-    "parameters": PREDICT_OPERATION["parameters"],
-    "security": CREDENTIAL_SCHEMES,
-}
-INFER_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"model": InferResponseRead, "description": "The requested outputs, one row a record."},
-    **ERROR_RESPONSES,
-}
+    }
+)
+INFER_RESPONSES = scoring_responses(InferResponseRead, "The requested outputs, one row a record.")
 
 
 def _served(runtime: Runtime, name: str, version: str | None) -> ServedModel:

@@ -17,6 +17,7 @@ from typing import Any
 import pydantic_core
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
 
 from shipyard.api.deps import runtime_of
 from shipyard.api.errors import ERROR_RESPONSES
@@ -37,55 +38,49 @@ _IDEMPOTENCY_PARAMETER = {
     "description": "Send the same key when you retry: the first answer comes back, no new row.",
     "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"^[\x21-\x7e]+$"},
 }
-PREDICT_OPERATION: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "oneOf": [
-                        {"type": "object"},
-                        {"type": "array", "items": {"type": "object"}, "minItems": 1},
-                    ]
-                }
-            }
-        },
-    },
-    "parameters": [_IDEMPOTENCY_PARAMETER],
-    "security": CREDENTIAL_SCHEMES,
-}
-PREDICT_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"model": PredictResponse, "description": "One answer per record, in order."},
-    **ERROR_RESPONSES,
-}
 
 
-INVOKE_OPERATION: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "description": "One of MLflow's formats, and optionally params (ignored)",
-                    "properties": {
-                        "dataframe_split": {"type": "object"},
-                        "dataframe_records": {"type": "array", "items": {"type": "object"}},
-                        "instances": {"type": "array", "items": {"type": "object"}},
-                        "inputs": {"oneOf": [{"type": "object"}, {"type": "array"}]},
-                        "params": {"type": "object"},
-                    },
-                }
-            }
+def scoring_operation(body_schema: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI operation of a scoring route: a required JSON body of ``body_schema``,
+    the ``Idempotency-Key`` header and either credential."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": body_schema}},
         },
-    },
-    "parameters": [_IDEMPOTENCY_PARAMETER],
-    "security": CREDENTIAL_SCHEMES,
-}
-INVOKE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"model": InvocationsRead, "description": "The predicted label of each record."},
-    **ERROR_RESPONSES,
-}
+        "parameters": [_IDEMPOTENCY_PARAMETER],
+        "security": CREDENTIAL_SCHEMES,
+    }
+
+
+def scoring_responses(answer: type[BaseModel], description: str) -> dict[int | str, Any]:
+    """A scoring route's answers: ``answer`` on 200, the one error shape otherwise."""
+    return {200: {"model": answer, "description": description}, **ERROR_RESPONSES}
+
+
+PREDICT_OPERATION = scoring_operation(
+    {
+        "oneOf": [
+            {"type": "object"},
+            {"type": "array", "items": {"type": "object"}, "minItems": 1},
+        ]
+    }
+)
+PREDICT_RESPONSES = scoring_responses(PredictResponse, "One answer per record, in order.")
+INVOKE_OPERATION = scoring_operation(
+    {
+        "type": "object",
+        "description": "One of MLflow's formats, and optionally params (ignored)",
+        "properties": {
+            "dataframe_split": {"type": "object"},
+            "dataframe_records": {"type": "array", "items": {"type": "object"}},
+            "instances": {"type": "array", "items": {"type": "object"}},
+            "inputs": {"oneOf": [{"type": "object"}, {"type": "array"}]},
+            "params": {"type": "object"},
+        },
+    }
+)
+INVOKE_RESPONSES = scoring_responses(InvocationsRead, "The predicted label of each record.")
 
 
 def _require_json(request: Request) -> None:
